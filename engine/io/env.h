@@ -1,0 +1,140 @@
+// Env: the seam between the engine and the operating system.
+//
+// Every file operation, memory mapping, directory change and clock read the
+// engine performs goes through an Env, so tests can count I/O, inject faults
+// (EIO, ENOSPC, short writes, failed fsync) and fake time without touching
+// engine code. Env::Default() is the real POSIX implementation.
+//
+// Thread-safety: Env implementations are thread-safe. A File's const methods
+// (positional reads, size) are thread-safe; its mutating methods must be
+// serialized by the owner.
+#ifndef SHIPLOG_ENGINE_IO_ENV_H_
+#define SHIPLOG_ENGINE_IO_ENV_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "engine/io/mapping.h"
+
+namespace shiplog {
+
+// An open file descriptor. Closed when destroyed.
+class File {
+ public:
+  virtual ~File() = default;
+
+  virtual const std::string& path() const = 0;
+  // The descriptor, for calls that need one (sendfile, mmap); owned by File.
+  virtual int fd() const = 0;
+
+  // Reads up to dst.size() bytes at `position`. Returns the count read,
+  // which is short only at end of file. Retries EINTR.
+  virtual absl::StatusOr<size_t> ReadAt(uint64_t position,
+                                        absl::Span<char> dst) const = 0;
+  // Writes all of `data` at `position`, looping over short writes. On error
+  // some prefix of `data` may have been written.
+  virtual absl::Status WriteAt(uint64_t position, absl::string_view data) = 0;
+  // fdatasync(2): data and the metadata needed to read it are durable.
+  virtual absl::Status Sync() = 0;
+  // ftruncate(2) to `size` bytes (shrinks or zero-extends).
+  virtual absl::Status Truncate(uint64_t size) = 0;
+  virtual absl::StatusOr<uint64_t> Size() const = 0;
+};
+
+// An advisory lock held until destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+enum class OpenMode {
+  kReadOnly,         // must exist
+  kReadWrite,        // must exist
+  kCreate,           // read-write, created if missing
+  kCreateExclusive,  // read-write, must not exist
+};
+
+struct FileInfo {
+  bool is_directory = false;
+  uint64_t size = 0;
+  int64_t modified_ms = 0;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide POSIX Env. Never destroyed; safe to use from any thread.
+  static Env* Default();
+
+  // Opens `path`; new files get mode 0640 (before umask).
+  virtual absl::StatusOr<std::unique_ptr<File>> OpenFile(
+      const std::string& path, OpenMode mode) = 0;
+
+  // Maps the first `length` bytes of `file` shared, read-only or
+  // read-write. The mapping stays valid after `file` is closed; touching a
+  // page wholly past the file's end raises SIGBUS, so callers map only what
+  // the file holds (or first extend it).
+  virtual absl::StatusOr<Mapping> MapFile(const File& file, size_t length,
+                                          bool writable) = 0;
+  // Private zero-filled read-write memory, for indexes built in memory.
+  virtual absl::StatusOr<Mapping> MapAnonymous(size_t length) = 0;
+
+  virtual absl::Status RenameFile(const std::string& from,
+                                  const std::string& to) = 0;
+  virtual absl::Status RemoveFile(const std::string& path) = 0;
+  // Creates a directory with mode 0750 (before umask). kAlreadyExists if
+  // anything exists at `path`.
+  virtual absl::Status CreateDir(const std::string& path) = 0;
+  // Removes an empty directory.
+  virtual absl::Status RemoveDir(const std::string& path) = 0;
+  // The names in a directory, without "." and "..", in no particular order.
+  virtual absl::StatusOr<std::vector<std::string>> ListDir(
+      const std::string& path) = 0;
+  // kNotFound if nothing exists at `path`.
+  virtual absl::StatusOr<FileInfo> Stat(const std::string& path) = 0;
+  // fsync(2) on a directory, making created, renamed and removed entries
+  // durable.
+  virtual absl::Status SyncDir(const std::string& path) = 0;
+  // Takes an exclusive, non-blocking advisory lock on `path` (created if
+  // missing) and writes this process's pid into it. kFailedPrecondition,
+  // naming the holder's pid when known, if another holder has it; the lock
+  // is per open file, so a second lock from the same process fails too.
+  virtual absl::StatusOr<std::unique_ptr<FileLock>> LockFile(
+      const std::string& path) = 0;
+
+  // Wall-clock time in milliseconds since the Unix epoch: record
+  // timestamps, segment age, retention and flush deadlines all use it.
+  virtual int64_t NowMs() = 0;
+};
+
+// Reads exactly dst.size() bytes at `position`; kDataLoss if the file ends
+// first (the caller asked for bytes it had reason to believe exist).
+absl::Status ReadFully(const File& file, uint64_t position,
+                       absl::Span<char> dst);
+
+// The suffix of the temporary file behind an atomic write.
+inline constexpr absl::string_view kTemporaryFileSuffix = ".tmp";
+
+// Writes `contents` to `path` atomically and durably: a temporary file
+// beside it (`path` + kTemporaryFileSuffix), fdatasync, rename over `path`,
+// fsync of the directory.
+absl::Status WriteFileAtomically(Env* env, const std::string& path,
+                                 absl::string_view contents);
+
+// Reads a whole (small) file into memory.
+absl::StatusOr<std::string> ReadSmallFile(Env* env, const std::string& path);
+
+// "<directory>/<name>".
+std::string JoinPath(absl::string_view directory, absl::string_view name);
+
+}  // namespace shiplog
+
+#endif  // SHIPLOG_ENGINE_IO_ENV_H_

@@ -1,0 +1,275 @@
+// The POSIX implementation of Env: plain system calls, EINTR retried.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "engine/io/env.h"
+#include "engine/status/errno_status.h"
+
+namespace shiplog {
+namespace {
+
+class PosixFile final : public File {
+ public:
+  PosixFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixFile() override { close(fd_); }
+
+  const std::string& path() const override { return path_; }
+  int fd() const override { return fd_; }
+
+  absl::StatusOr<size_t> ReadAt(uint64_t position,
+                                absl::Span<char> dst) const override {
+    size_t done = 0;
+    while (done < dst.size()) {
+      const ssize_t n = pread(fd_, dst.data() + done, dst.size() - done,
+                              static_cast<off_t>(position + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoToStatus(errno, absl::StrCat("read ", path_));
+      }
+      if (n == 0) break;
+      done += static_cast<size_t>(n);
+    }
+    return done;
+  }
+
+  absl::Status WriteAt(uint64_t position, absl::string_view data) override {
+    size_t done = 0;
+    while (done < data.size()) {
+      const ssize_t n = pwrite(fd_, data.data() + done, data.size() - done,
+                               static_cast<off_t>(position + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoToStatus(errno, absl::StrCat("write ", path_));
+      }
+      done += static_cast<size_t>(n);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Sync() override {
+    if (fdatasync(fd_) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("fdatasync ", path_));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Truncate(uint64_t size) override {
+    while (ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+      if (errno == EINTR) continue;
+      return ErrnoToStatus(errno, absl::StrCat("truncate ", path_));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<uint64_t> Size() const override {
+    struct stat st;
+    if (fstat(fd_, &st) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("stat ", path_));
+    }
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+};
+
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  // Closing the descriptor releases the flock.
+  ~PosixFileLock() override { close(fd_); }
+
+ private:
+  const int fd_;
+};
+
+class PosixEnv final : public Env {
+ public:
+  absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path,
+                                                 OpenMode mode) override {
+    int flags = O_CLOEXEC;
+    switch (mode) {
+      case OpenMode::kReadOnly:
+        flags |= O_RDONLY;
+        break;
+      case OpenMode::kReadWrite:
+        flags |= O_RDWR;
+        break;
+      case OpenMode::kCreate:
+        flags |= O_RDWR | O_CREAT;
+        break;
+      case OpenMode::kCreateExclusive:
+        flags |= O_RDWR | O_CREAT | O_EXCL;
+        break;
+    }
+    int fd;
+    do {
+      fd = open(path.c_str(), flags, 0640);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
+    return std::make_unique<PosixFile>(path, fd);
+  }
+
+  absl::StatusOr<Mapping> MapFile(const File& file, size_t length,
+                                  bool writable) override {
+    if (length == 0) return Mapping();
+    const int protection = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+    void* address =
+        mmap(nullptr, length, protection, MAP_SHARED, file.fd(), 0);
+    if (address == MAP_FAILED) {
+      return ErrnoToStatus(errno, absl::StrCat("mmap ", file.path()));
+    }
+    return Mapping(address, length);
+  }
+
+  absl::StatusOr<Mapping> MapAnonymous(size_t length) override {
+    if (length == 0) return Mapping();
+    void* address = mmap(nullptr, length, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (address == MAP_FAILED) {
+      return ErrnoToStatus(errno, "mmap anonymous");
+    }
+    return Mapping(address, length);
+  }
+
+  absl::Status RenameFile(const std::string& from,
+                          const std::string& to) override {
+    if (rename(from.c_str(), to.c_str()) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("rename ", from, " to ", to));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status RemoveFile(const std::string& path) override {
+    if (unlink(path.c_str()) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("remove ", path));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CreateDir(const std::string& path) override {
+    if (mkdir(path.c_str(), 0750) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("create directory ", path));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status RemoveDir(const std::string& path) override {
+    if (rmdir(path.c_str()) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("remove directory ", path));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<std::string>> ListDir(
+      const std::string& path) override {
+    DIR* dir = opendir(path.c_str());
+    if (dir == nullptr) {
+      return ErrnoToStatus(errno, absl::StrCat("list directory ", path));
+    }
+    std::vector<std::string> names;
+    errno = 0;
+    while (struct dirent* entry = readdir(dir)) {
+      const absl::string_view name = entry->d_name;
+      if (name != "." && name != "..") names.emplace_back(name);
+      errno = 0;
+    }
+    const int read_error = errno;
+    closedir(dir);
+    if (read_error != 0) {
+      return ErrnoToStatus(read_error, absl::StrCat("list directory ", path));
+    }
+    return names;
+  }
+
+  absl::StatusOr<FileInfo> Stat(const std::string& path) override {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("stat ", path));
+    }
+    FileInfo info;
+    info.is_directory = S_ISDIR(st.st_mode);
+    info.size = static_cast<uint64_t>(st.st_size);
+    info.modified_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 +
+                       st.st_mtim.tv_nsec / 1000000;
+    return info;
+  }
+
+  absl::Status SyncDir(const std::string& path) override {
+    const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
+    const int result = fsync(fd);
+    const int sync_error = errno;
+    close(fd);
+    if (result != 0) {
+      return ErrnoToStatus(sync_error, absl::StrCat("fsync directory ", path));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<FileLock>> LockFile(
+      const std::string& path) override {
+    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int lock_error = errno;
+      std::string holder = ReadHolder(fd);
+      close(fd);
+      if (lock_error == EWOULDBLOCK) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            path, " is locked by another writer",
+            holder.empty() ? "" : absl::StrCat(" (pid ", holder, ")")));
+      }
+      return ErrnoToStatus(lock_error, absl::StrCat("lock ", path));
+    }
+    const std::string pid = absl::StrCat(getpid(), "\n");
+    if (ftruncate(fd, 0) != 0 ||
+        pwrite(fd, pid.data(), pid.size(), 0) !=
+            static_cast<ssize_t>(pid.size())) {
+      const int write_error = errno;
+      close(fd);
+      return ErrnoToStatus(write_error, absl::StrCat("write ", path));
+    }
+    return std::make_unique<PosixFileLock>(fd);
+  }
+
+  int64_t NowMs() override {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+  }
+
+ private:
+  static std::string ReadHolder(int fd) {
+    char buffer[32];
+    const ssize_t n = pread(fd, buffer, sizeof(buffer) - 1, 0);
+    if (n <= 0) return "";
+    int pid = 0;
+    if (!absl::SimpleAtoi(absl::StripTrailingAsciiWhitespace(
+                              absl::string_view(buffer, n)),
+                          &pid)) {
+      return "";
+    }
+    return absl::StrCat(pid);
+  }
+};
+
+}  // namespace
+
+Env* Env::Default() {
+  static Env* const env = new PosixEnv();
+  return env;
+}
+
+}  // namespace shiplog

@@ -1,0 +1,97 @@
+#include "tests/engine/test_env.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/status/errno_status.h"
+
+namespace shiplog::testing {
+namespace {
+
+// Forwards to the real file, counting reads and failing writes and syncs
+// as the TestEnv says.
+class TestFile final : public File {
+ public:
+  TestFile(TestEnv* env, std::unique_ptr<File> base)
+      : env_(env), base_(std::move(base)) {}
+
+  const std::string& path() const override { return base_->path(); }
+  int fd() const override { return base_->fd(); }
+
+  absl::StatusOr<size_t> ReadAt(uint64_t position,
+                                absl::Span<char> dst) const override {
+    absl::StatusOr<size_t> n = base_->ReadAt(position, dst);
+    if (n.ok()) env_->RecordRead(base_->path(), *n);
+    return n;
+  }
+  absl::Status WriteAt(uint64_t position, absl::string_view data) override {
+    if (const int error = env_->write_errno(); error != 0) {
+      return ErrnoToStatus(error, absl::StrCat("write ", path()));
+    }
+    return base_->WriteAt(position, data);
+  }
+  absl::Status Sync() override {
+    env_->CountSync();
+    if (const int error = env_->sync_errno(); error != 0) {
+      return ErrnoToStatus(error, absl::StrCat("fdatasync ", path()));
+    }
+    return base_->Sync();
+  }
+  absl::Status Truncate(uint64_t size) override {
+    return base_->Truncate(size);
+  }
+  absl::StatusOr<uint64_t> Size() const override { return base_->Size(); }
+
+ private:
+  TestEnv* const env_;
+  const std::unique_ptr<File> base_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<File>> TestEnv::OpenFile(
+    const std::string& path, OpenMode mode) {
+  absl::StatusOr<std::unique_ptr<File>> file = base_->OpenFile(path, mode);
+  if (!file.ok()) return file.status();
+  return std::unique_ptr<File>(new TestFile(this, *std::move(file)));
+}
+
+absl::StatusOr<Mapping> TestEnv::MapFile(const File& file, size_t length,
+                                         bool writable) {
+  return base_->MapFile(file, length, writable);
+}
+
+absl::Status TestEnv::SyncDir(const std::string& path) {
+  CountSync();
+  if (const int error = sync_errno(); error != 0) {
+    return ErrnoToStatus(error, absl::StrCat("fsync directory ", path));
+  }
+  return base_->SyncDir(path);
+}
+
+void TestEnv::RecordRead(const std::string& path, uint64_t bytes) {
+  absl::MutexLock lock(&mu_);
+  bytes_read_[path] += bytes;
+}
+
+uint64_t TestEnv::BytesReadFromFilesEndingWith(
+    const std::string& suffix) const {
+  absl::MutexLock lock(&mu_);
+  uint64_t total = 0;
+  for (const auto& [path, bytes] : bytes_read_) {
+    if (absl::EndsWith(path, suffix)) total += bytes;
+  }
+  return total;
+}
+
+uint64_t TestEnv::BytesReadFrom(const std::string& path) const {
+  absl::MutexLock lock(&mu_);
+  auto it = bytes_read_.find(path);
+  return it == bytes_read_.end() ? 0 : it->second;
+}
+
+void TestEnv::ResetReadCounts() {
+  absl::MutexLock lock(&mu_);
+  bytes_read_.clear();
+}
+
+}  // namespace shiplog::testing
