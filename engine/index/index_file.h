@@ -1,0 +1,123 @@
+// IndexFile: a file of fixed-size entries mapped into memory, the common
+// core of the offset index and the time index (Kafka's AbstractIndex). The
+// entry layouts live in INDEX.md.
+//
+// Thread-safety: one writer at a time (Append, TruncateToEntries, Trim,
+// Flush), serialized by the owner; any number of concurrent readers of
+// entries below entries(). The writer stores an entry's bytes before it
+// publishes the new count (release/acquire), so a reader never sees a
+// half-written entry.
+#ifndef SHIPLOG_ENGINE_INDEX_INDEX_FILE_H_
+#define SHIPLOG_ENGINE_INDEX_INDEX_FILE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/io/env.h"
+#include "engine/io/mapping.h"
+
+namespace shiplog {
+
+class IndexFile {
+ public:
+  // Opens `path` for appending (creating it if missing): the file is
+  // extended to `max_bytes` rounded down to whole entries and mapped
+  // read-write. The first `valid_entries` entries are kept; the caller knows
+  // them to be good (from a trimmed file or a rebuild).
+  // kInvalidArgument if max_bytes holds fewer than two entries or fewer
+  // than valid_entries.
+  static absl::StatusOr<std::unique_ptr<IndexFile>> OpenForAppend(
+      Env* env, const std::string& path, size_t entry_size,
+      uint64_t max_bytes, size_t valid_entries);
+
+  // Opens a trimmed index read-only; every entry in the file counts.
+  // kDataLoss if the file size is not a whole number of entries.
+  static absl::StatusOr<std::unique_ptr<IndexFile>> OpenReadOnly(
+      Env* env, const std::string& path, size_t entry_size);
+
+  // An empty index in anonymous memory, appendable, for stores opened
+  // read-only, which rebuild what they cannot trust without writing.
+  static absl::StatusOr<std::unique_ptr<IndexFile>> InMemory(
+      Env* env, size_t entry_size, uint64_t max_bytes);
+
+  IndexFile(const IndexFile&) = delete;
+  IndexFile& operator=(const IndexFile&) = delete;
+
+  size_t entry_size() const { return entry_size_; }
+  size_t entries() const { return entries_.load(std::memory_order_acquire); }
+  size_t max_entries() const { return max_entries_; }
+  bool writable() const { return writable_; }
+  // The bytes of entry `slot`, which must be below entries().
+  const char* entry(size_t slot) const {
+    return mapping_.data() + slot * entry_size_;
+  }
+
+  // Copies entry_size() bytes from `bytes` into the next slot and publishes
+  // it. kFailedPrecondition if the index is full or not writable.
+  absl::Status Append(const char* bytes);
+  // Forgets every entry from `slot` on.
+  void TruncateToEntries(size_t slot);
+  // Shrinks the file to its entries (a closed segment's index holds no
+  // preallocated space) and stops further appends. The mapping keeps its
+  // length, so readers holding it stay safe; only bytes below the new size
+  // are ever touched.
+  absl::Status Trim();
+  // Makes the entries durable: msync of the mapping, fdatasync of the file.
+  absl::Status Flush();
+
+  // Largest slot whose key is <= target, or -1 if none, where
+  // key_at(slot) is non-decreasing. Kafka's warm-section search: the last
+  // 8 KiB of entries, where almost every lookup of a tailing reader lands,
+  // are searched first, so those pages stay hot in the page cache and the
+  // CPU cache and cold pages are touched only by readers far behind.
+  template <typename Key, typename KeyAt>
+  int64_t FindLargestSlotAtMost(Key target, const KeyAt& key_at) const;
+
+ private:
+  static constexpr size_t kWarmSectionBytes = 8192;
+
+  IndexFile(std::unique_ptr<File> file, Mapping mapping, size_t entry_size,
+            size_t max_entries, size_t entries, bool writable);
+
+  std::unique_ptr<File> file_;  // null for in-memory indexes
+  Mapping mapping_;
+  const size_t entry_size_;
+  const size_t max_entries_;
+  std::atomic<size_t> entries_;
+  bool writable_;
+};
+
+template <typename Key, typename KeyAt>
+int64_t IndexFile::FindLargestSlotAtMost(Key target,
+                                         const KeyAt& key_at) const {
+  const size_t count = entries();
+  if (count == 0) return -1;
+  // Binary search for the largest slot in [low, high] with key <= target,
+  // given key_at(low) <= target.
+  auto search = [&](size_t low, size_t high) {
+    while (low < high) {
+      const size_t middle = high - (high - low) / 2;
+      if (key_at(middle) <= target) {
+        low = middle;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return static_cast<int64_t>(low);
+  };
+  const size_t warm_entries = kWarmSectionBytes / entry_size_;
+  const size_t first_hot =
+      count - 1 > warm_entries ? count - 1 - warm_entries : 0;
+  if (key_at(first_hot) <= target) return search(first_hot, count - 1);
+  if (key_at(0) > target) return -1;
+  return search(0, first_hot);
+}
+
+}  // namespace shiplog
+
+#endif  // SHIPLOG_ENGINE_INDEX_INDEX_FILE_H_
