@@ -1,0 +1,245 @@
+// Segment: one `.log` file of RecordBatch v2 batches with its `.index` and
+// `.timeindex`, covering offsets [base_offset, next_offset).
+//
+// A segment is either active (the newest of its log: appends land here, its
+// indexes are preallocated and mapped read-write) or closed (immutable; its
+// file and indexes are opened lazily on first use, so opening a log with
+// many segments reads no segment data).
+//
+// Thread-safety: reads (Read, FindOffsetForTime, MaxTimestamp, ReadBytes,
+// accessors) are thread-safe and see bytes up to the published end. Every
+// other method mutates and must be serialized by the owning Log, which calls
+// them only under its append lock (or before the log is shared). The writer
+// publishes size before next offset (release); readers load next offset
+// before size (acquire), so every offset below a reader's next offset lies
+// within the size it sees.
+#ifndef SHIPLOG_ENGINE_SEGMENT_SEGMENT_H_
+#define SHIPLOG_ENGINE_SEGMENT_SEGMENT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "engine/format/batch_validator.h"
+#include "engine/index/offset_index.h"
+#include "engine/index/time_index.h"
+#include "engine/io/env.h"
+#include "engine/segment/slice.h"
+
+namespace shiplog {
+
+struct SegmentOptions {
+  uint32_t index_interval_bytes = 4096;
+  uint64_t max_index_bytes = uint64_t{10} << 20;
+  // Never write: indexes that cannot be trusted are rebuilt in memory and
+  // invalid tails are ignored instead of truncated.
+  bool read_only = false;
+};
+
+// What recovery found in a segment.
+struct SegmentRecovery {
+  uint64_t valid_bytes = 0;
+  uint64_t invalid_bytes = 0;  // truncated (or ignored when read-only)
+  std::string reason;          // why the scan stopped early, if it did
+};
+
+class Segment : public std::enable_shared_from_this<Segment> {
+ public:
+  // Creates an empty active segment. kAlreadyExists if its .log exists.
+  static absl::StatusOr<std::shared_ptr<Segment>> Create(
+      Env* env, const std::string& directory, int64_t base_offset,
+      const SegmentOptions& options);
+
+  // Opens an existing segment without reading it: only its .log size is
+  // taken. Before use the log completes it with exactly one of
+  // SetNextOffset (a trusted closed segment), LoadTail (the trusted last
+  // segment) or Recover (a segment that must be scanned).
+  static absl::StatusOr<std::shared_ptr<Segment>> Open(
+      Env* env, const std::string& directory, int64_t base_offset,
+      const SegmentOptions& options);
+
+  ~Segment();
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+
+  int64_t base_offset() const { return base_offset_; }
+  // The offset after the last published batch (== base_offset if empty).
+  int64_t next_offset() const {
+    return next_offset_.load(std::memory_order_acquire);
+  }
+  // Published bytes: complete batches only.
+  uint64_t size() const { return size_.load(std::memory_order_acquire); }
+  bool empty() const { return size() == 0; }
+  const std::string& log_path() const { return log_path_; }
+
+  // ---- Reads (thread-safe) ----
+
+  // The batches from the one holding `offset`, whole batches only, at most
+  // `max_bytes` unless the first batch alone is larger (a reader always
+  // makes progress), never past the published end. An empty slice at
+  // next_offset() when offset >= next_offset(). kOutOfRange if offset is
+  // below base_offset(); kDataLoss if the bytes do not parse.
+  absl::StatusOr<Slice> Read(int64_t offset, uint64_t max_bytes) const;
+
+  // Copies [position, position + dst.size()) of the .log into `dst`.
+  absl::Status ReadBytes(uint64_t position, absl::Span<char> dst) const;
+
+  // The first offset whose record timestamp is >= `timestamp`, or nullopt
+  // if every record in the segment is older.
+  absl::StatusOr<std::optional<int64_t>> FindOffsetForTime(
+      int64_t timestamp) const;
+
+  // The largest record timestamp in the segment; kNoTimestamp if it has no
+  // timestamps (or no batches).
+  absl::StatusOr<int64_t> MaxTimestamp() const;
+
+  // The .log file's last-modified time, for retention of segments without
+  // timestamps.
+  absl::StatusOr<int64_t> LastModifiedMs() const;
+
+  // ---- Loading (before the log is shared) ----
+
+  void SetNextOffset(int64_t next_offset);
+  // Finds the end of a trusted last segment from its last index entries and
+  // the batch headers after them; if the tail does not parse, recovers the
+  // segment instead and returns what recovery found.
+  absl::StatusOr<std::optional<SegmentRecovery>> LoadTail();
+  // Scans every batch from the start, verifying headers, CRCs and offset
+  // continuity; rebuilds both indexes; truncates the .log at the first
+  // invalid byte (read-only: ignores the rest).
+  absl::StatusOr<SegmentRecovery> Recover();
+
+  // ---- Writer (serialized by the owning Log) ----
+
+  // Makes this the active segment: its indexes are opened for appending.
+  absl::Status Activate();
+  // Closes the active segment for appends: records its largest timestamp
+  // and last batch in the indexes (so the next open finds both without
+  // reading data) and trims the index files to their entries.
+  absl::Status Seal();
+  bool active() const { return active_; }
+
+  // True when an index has no room for another entry, or the relative
+  // offset of `last_offset` would not fit in an index entry: time to roll.
+  bool IndexesFull(int64_t last_offset) const;
+
+  // Appends `bytes`, the back-to-back batches described by `batches`,
+  // whose offsets continue from next_offset(). On error nothing is
+  // published and the file is cut back to its previous size.
+  absl::Status Append(absl::string_view bytes,
+                      absl::Span<const BatchInfo> batches);
+
+  // The first batch's max timestamp (Kafka's base for segment_ms), or
+  // nullopt for an empty segment.
+  absl::StatusOr<std::optional<int64_t>> RollingBaseTimestamp();
+
+  // Removes every batch from `offset` on; `offset` must be a batch
+  // boundary within [base_offset, next_offset] (kInvalidArgument naming the
+  // batch otherwise).
+  absl::Status TruncateTo(int64_t offset);
+
+  // fdatasync of the .log, then msync + fdatasync of the indexes.
+  absl::Status Flush();
+
+  // Unlinks the three files. Holders of the segment (slices in flight) keep
+  // reading: the files are opened first if they were not.
+  absl::Status Delete();
+
+ private:
+  struct Indexes {
+    std::unique_ptr<OffsetIndex> offset;
+    std::unique_ptr<TimeIndex> time;
+    bool appendable = false;
+  };
+  struct Loaded {
+    File* log;
+    Indexes* indexes;
+  };
+  // What appends (and scans that redo them) track to place index entries:
+  // an entry every index_interval_bytes, and the largest timestamp so far
+  // with the offset where it was first reached.
+  struct IndexCursor {
+    uint64_t bytes_since_last_entry = 0;
+    int64_t max_timestamp = -1;
+    int64_t offset_of_max_timestamp = 0;
+  };
+  // State a scan of the batches rebuilds (recovery, index rebuild).
+  struct ScanResult {
+    uint64_t valid_bytes = 0;
+    int64_t next_offset = 0;
+    uint64_t last_batch_position = 0;
+    IndexCursor cursor;
+    absl::Status stop_reason;  // kDataLoss where the scan stopped early
+  };
+
+  Segment(Env* env, const std::string& directory, int64_t base_offset,
+          const SegmentOptions& options, uint64_t size);
+
+  // Opens the .log and the indexes on first use (closed segments).
+  absl::StatusOr<Loaded> Load() const;
+  absl::Status LoadLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  absl::Status OpenLogFileLocked() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  // Opens the trusted index files of a closed segment, rebuilding them
+  // from the .log when missing or implausible.
+  absl::StatusOr<std::unique_ptr<Indexes>> OpenClosedIndexes(
+      const File& log) const;
+  // Fresh, empty indexes: appendable files, or memory when read-only.
+  absl::StatusOr<std::unique_ptr<Indexes>> CreateEmptyIndexes() const;
+  // Verifies the batches of `log` in [0, end), adding index entries to
+  // `indexes` as appends would have.
+  absl::StatusOr<ScanResult> ScanAndIndex(const File& log, uint64_t end,
+                                          Indexes& indexes) const;
+  void InstallIndexesLocked(std::unique_ptr<Indexes> indexes) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  // Adds index entries for a batch at `position` if one is due.
+  absl::Status Observe(Indexes& indexes, IndexCursor& cursor,
+                       const BatchHeader& batch, uint64_t position) const;
+  // Walks the headers from `start` (an index entry or the segment start)
+  // to the end of the file, folding them into the writer's tail state.
+  // kDataLoss if they do not parse or do not continue each other.
+  absl::Status WalkTail(const File& log, OffsetPosition start);
+  void Publish(uint64_t size, int64_t next_offset);
+
+  Env* const env_;
+  const std::string directory_;
+  const int64_t base_offset_;
+  const SegmentOptions options_;
+  const std::string log_path_;
+  const std::string offset_index_path_;
+  const std::string time_index_path_;
+
+  std::atomic<int64_t> next_offset_;
+  std::atomic<uint64_t> size_;
+  // Largest timestamp, once known (always for the active segment).
+  mutable std::atomic<int64_t> max_timestamp_;
+  mutable std::atomic<bool> max_timestamp_known_{false};
+
+  // Lazily opened resources. The pointers are published once loaded; index
+  // sets replaced by Activate stay alive until the segment dies, because a
+  // reader may still be searching them.
+  mutable absl::Mutex load_mu_;
+  mutable std::unique_ptr<File> log_file_ ABSL_GUARDED_BY(load_mu_);
+  mutable std::vector<std::unique_ptr<Indexes>> index_sets_
+      ABSL_GUARDED_BY(load_mu_);
+  mutable std::atomic<File*> log_file_ptr_{nullptr};
+  mutable std::atomic<Indexes*> indexes_ptr_{nullptr};
+
+  // Writer state: touched only by the Log's serialized writer.
+  bool active_ = false;
+  IndexCursor cursor_;
+  uint64_t last_batch_position_ = 0;
+  std::optional<int64_t> rolling_base_timestamp_;
+};
+
+}  // namespace shiplog
+
+#endif  // SHIPLOG_ENGINE_SEGMENT_SEGMENT_H_
