@@ -1,0 +1,390 @@
+// Log: appends, reads, rolls, flushes and truncation. Opening and recovery
+// live in log_loading.cc, retention in log_retention.cc.
+#include "engine/log/log.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/format/record_batch.h"
+#include "engine/status/status_macros.h"
+
+namespace shiplog {
+
+Log::Log(Env* env, std::string directory, std::string name,
+         const LogConfig& config, bool read_only)
+    : env_(env),
+      directory_(std::move(directory)),
+      name_(std::move(name)),
+      read_only_(read_only),
+      config_(config),
+      segments_(std::make_shared<const SegmentList>()) {}
+
+Log::~Log() = default;
+
+LogConfig Log::config() const {
+  absl::MutexLock lock(&config_mu_);
+  return config_;
+}
+
+absl::Status Log::SetConfig(const LogConfig& config) {
+  RETURN_IF_ERROR(config.Validate());
+  absl::MutexLock lock(&config_mu_);
+  config_ = config;
+  return absl::OkStatus();
+}
+
+SegmentOptions Log::segment_options() const {
+  const LogConfig current = config();
+  return SegmentOptions{
+      .index_interval_bytes =
+          static_cast<uint32_t>(current.index_interval_bytes),
+      .max_index_bytes = static_cast<uint64_t>(current.max_index_bytes),
+      .read_only = read_only_};
+}
+
+std::shared_ptr<const Log::SegmentList> Log::segments() const {
+  absl::ReaderMutexLock lock(&segments_mu_);
+  return segments_;
+}
+
+void Log::PublishSegments(SegmentList segments) {
+  auto published = std::make_shared<const SegmentList>(std::move(segments));
+  absl::MutexLock lock(&segments_mu_);
+  segments_ = std::move(published);
+}
+
+int64_t Log::end_offset() const {
+  const std::shared_ptr<const SegmentList> list = segments();
+  return list->empty() ? start_offset() : list->back()->next_offset();
+}
+
+uint64_t Log::size_bytes() const {
+  uint64_t total = 0;
+  for (const auto& segment : *segments()) total += segment->size();
+  return total;
+}
+
+size_t Log::segment_count() const { return segments()->size(); }
+
+std::vector<int64_t> Log::segment_base_offsets() const {
+  std::vector<int64_t> bases;
+  for (const auto& segment : *segments()) {
+    bases.push_back(segment->base_offset());
+  }
+  return bases;
+}
+
+absl::Status Log::failure() const {
+  absl::MutexLock lock(&flush_mu_);
+  return failure_;
+}
+
+absl::Status Log::CheckWritableLocked() const {
+  if (read_only_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("log ", name_, " is open read-only"));
+  }
+  if (closed_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("log ", name_, " is closed"));
+  }
+  if (failed_.load(std::memory_order_acquire)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("log ", name_, " is read-only after a failed flush: ",
+                     failure().message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AppendResult> Log::Append(absl::Span<const RecordView> records,
+                                         const BatchOptions& options) {
+  std::string batch;
+  RETURN_IF_ERROR(AppendBatch(records, options, env_->NowMs(), &batch));
+  std::vector<BatchInfo> info(1);
+  info[0].header = DecodeBatchHeader(batch.data());
+  info[0].size_in_bytes = batch.size();
+  return AppendValidated(absl::MakeSpan(batch), std::move(info));
+}
+
+absl::StatusOr<AppendResult> Log::AppendBatches(absl::Span<char> batches) {
+  ASSIGN_OR_RETURN(
+      std::vector<BatchInfo> info,
+      ValidateBatches(absl::string_view(batches.data(), batches.size()),
+                      ValidateOptions{}));
+  return AppendValidated(batches, std::move(info));
+}
+
+absl::StatusOr<bool> Log::ShouldRollLocked(Segment& active,
+                                           uint64_t batch_bytes,
+                                           int64_t last_offset) {
+  if (active.empty()) return false;
+  const LogConfig current = config();
+  if (active.size() + batch_bytes >
+      static_cast<uint64_t>(current.segment_bytes)) {
+    return true;
+  }
+  if (active.IndexesFull(last_offset)) return true;
+  ASSIGN_OR_RETURN(const std::optional<int64_t> rolling_base,
+                   active.RollingBaseTimestamp());
+  return rolling_base.has_value() &&
+         env_->NowMs() - *rolling_base > current.segment_ms;
+}
+
+absl::StatusOr<AppendResult> Log::AppendValidated(
+    absl::Span<char> bytes, std::vector<BatchInfo> batches) {
+  AppendResult result;
+  {
+    absl::MutexLock lock(&append_mu_);
+    RETURN_IF_ERROR(CheckWritableLocked());
+    const int64_t segment_bytes = config().segment_bytes;
+    int64_t record_count = 0;
+    for (const BatchInfo& batch : batches) {
+      if (batch.size_in_bytes > static_cast<uint64_t>(segment_bytes)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "a batch of ", batch.size_in_bytes,
+            " bytes does not fit in a segment of segment.bytes ",
+            segment_bytes));
+      }
+      record_count += batch.header.last_offset_delta + 1;
+    }
+    std::shared_ptr<Segment> active = segments()->back();
+    const int64_t first_offset = active->next_offset();
+    ASSIGN_OR_RETURN(const bool roll,
+                     ShouldRollLocked(*active, bytes.size(),
+                                      first_offset + record_count - 1));
+    if (roll) {
+      RETURN_IF_ERROR(RollLocked());
+      active = segments()->back();
+    }
+    // Assign offsets in place: baseOffset lies outside the CRC.
+    int64_t offset = first_offset;
+    size_t position = 0;
+    for (BatchInfo& batch : batches) {
+      SetBaseOffset(bytes.data() + position, offset);
+      batch.header.base_offset = offset;
+      offset = batch.header.last_offset() + 1;
+      position += batch.size_in_bytes;
+    }
+    dirty_offset_.store(offset, std::memory_order_release);
+    const absl::Status appended = active->Append(
+        absl::string_view(bytes.data(), bytes.size()), batches);
+    if (!appended.ok()) {
+      dirty_offset_.store(first_offset, std::memory_order_release);
+      return appended;
+    }
+    result.base_offset = first_offset;
+    result.last_offset = offset - 1;
+    result.bytes = bytes.size();
+    if (unflushed_records_.fetch_add(record_count,
+                                     std::memory_order_acq_rel) == 0) {
+      first_unflushed_ms_.store(env_->NowMs(), std::memory_order_release);
+    }
+  }
+  RETURN_IF_ERROR(MaybeFlushForCount());
+  return result;
+}
+
+absl::Status Log::MaybeFlushForCount() {
+  const int64_t flush_messages = config().flush_messages;
+  if (flush_messages <= 0 ||
+      unflushed_records_.load(std::memory_order_acquire) < flush_messages) {
+    return absl::OkStatus();
+  }
+  return Flush();
+}
+
+absl::Status Log::Roll() {
+  absl::MutexLock lock(&append_mu_);
+  RETURN_IF_ERROR(CheckWritableLocked());
+  return RollLocked();
+}
+
+absl::Status Log::RollLocked() {
+  std::shared_ptr<const SegmentList> current = segments();
+  const std::shared_ptr<Segment>& active = current->back();
+  if (active->empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(active->Seal());
+  absl::StatusOr<std::shared_ptr<Segment>> created = Segment::Create(
+      env_, directory_, active->next_offset(), segment_options());
+  if (!created.ok()) {
+    // Keep appending to the old segment rather than lose the log.
+    (void)active->Activate();
+    return created.status();
+  }
+  SegmentList next = *current;
+  next.push_back(*std::move(created));
+  PublishSegments(std::move(next));
+  directory_dirty_.store(true, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status Log::Flush() { return FlushTo(end_offset()); }
+
+absl::Status Log::FlushTo(int64_t target) {
+  if (read_only_) return absl::OkStatus();
+  absl::MutexLock lock(&flush_mu_);
+  if (!failure_.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("log ", name_, " is read-only after a failed flush: ",
+                     failure_.message()));
+  }
+  const int64_t recovery_point =
+      recovery_point_.load(std::memory_order_acquire);
+  if (target <= recovery_point) return absl::OkStatus();
+  const int64_t unflushed = unflushed_records_.load(std::memory_order_acquire);
+  absl::Status status;
+  for (const auto& segment : *segments()) {
+    if (segment->next_offset() <= recovery_point) continue;
+    if (segment->base_offset() >= target) break;
+    status = segment->Flush();
+    if (!status.ok()) break;
+  }
+  if (status.ok() && directory_dirty_.exchange(false)) {
+    status = env_->SyncDir(directory_);
+    if (!status.ok()) directory_dirty_.store(true);
+  }
+  if (!status.ok()) {
+    // Whatever the kernel dropped is gone; retrying would claim otherwise.
+    failure_ = status;
+    failed_.store(true, std::memory_order_release);
+    return absl::FailedPreconditionError(
+        absl::StrCat("log ", name_,
+                     " is read-only after a failed flush: ", status.message()));
+  }
+  recovery_point_.store(target, std::memory_order_release);
+  if (unflushed_records_.fetch_sub(unflushed, std::memory_order_acq_rel) ==
+      unflushed) {
+    first_unflushed_ms_.store(0, std::memory_order_release);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Log::MaybeFlushForAge(int64_t now_ms) {
+  const int64_t flush_ms = config().flush_ms;
+  const int64_t since = first_unflushed_ms_.load(std::memory_order_acquire);
+  if (flush_ms < 0 || since == 0 || now_ms - since < flush_ms) {
+    return absl::OkStatus();
+  }
+  return Flush();
+}
+
+absl::Status Log::MaybeRollForAge(int64_t now_ms) {
+  absl::MutexLock lock(&append_mu_);
+  if (read_only_ || closed_ || failed_.load(std::memory_order_acquire)) {
+    return absl::OkStatus();
+  }
+  std::shared_ptr<Segment> active = segments()->back();
+  ASSIGN_OR_RETURN(const std::optional<int64_t> rolling_base,
+                   active->RollingBaseTimestamp());
+  if (!rolling_base.has_value() ||
+      now_ms - *rolling_base <= config().segment_ms) {
+    return absl::OkStatus();
+  }
+  return RollLocked();
+}
+
+absl::StatusOr<Slice> Log::Read(int64_t offset, uint64_t max_bytes) const {
+  const std::shared_ptr<const SegmentList> list = segments();
+  const int64_t start = start_offset();
+  const int64_t end =
+      list->empty() ? start : list->back()->next_offset();
+  if (offset < start) {
+    return absl::OutOfRangeError(
+        absl::StrCat("offset ", offset, " is before the start of log ",
+                     name_, " (offset ", start, ")"));
+  }
+  if (offset > end) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "offset ", offset, " is past the end of log ", name_, " (offset ",
+        end, ")"));
+  }
+  if (list->empty()) return Slice{nullptr, 0, 0, end, end};
+  // The segment with the largest base offset <= offset.
+  auto after = std::upper_bound(
+      list->begin(), list->end(), offset,
+      [](int64_t target, const std::shared_ptr<Segment>& segment) {
+        return target < segment->base_offset();
+      });
+  if (after == list->begin()) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "offset ", offset, " is before the first segment of log ", name_));
+  }
+  return (*std::prev(after))->Read(offset, max_bytes);
+}
+
+absl::StatusOr<std::optional<int64_t>> Log::OffsetForTime(
+    int64_t timestamp_ms) const {
+  const std::shared_ptr<const SegmentList> list = segments();
+  for (const auto& segment : *list) {
+    ASSIGN_OR_RETURN(const std::optional<int64_t> found,
+                     segment->FindOffsetForTime(timestamp_ms));
+    if (found.has_value()) return std::max(*found, start_offset());
+  }
+  return std::nullopt;
+}
+
+absl::Status Log::TruncateTo(int64_t offset) {
+  absl::MutexLock lock(&append_mu_);
+  RETURN_IF_ERROR(CheckWritableLocked());
+  std::shared_ptr<const SegmentList> current = segments();
+  const int64_t end = current->back()->next_offset();
+  if (offset == end) return absl::OkStatus();
+  if (offset > end || offset < start_offset()) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "cannot truncate log ", name_, " to offset ", offset,
+        ": outside [", start_offset(), ", ", end, "]"));
+  }
+  // The segment that will hold the new end: the last one whose base is
+  // below `offset`, or the first one.
+  size_t keep = 0;
+  while (keep + 1 < current->size() &&
+         (*current)[keep + 1]->base_offset() < offset) {
+    ++keep;
+  }
+  const std::shared_ptr<Segment>& last_kept = (*current)[keep];
+  // Validate before destroying anything: the cut must be a batch boundary.
+  if (offset < last_kept->next_offset()) {
+    ASSIGN_OR_RETURN(const Slice at, last_kept->Read(offset, 0));
+    if (at.first_offset != offset) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "offset ", offset, " is inside the batch holding offsets ",
+          at.first_offset, "..", at.next_offset - 1,
+          "; truncate to a batch boundary (", at.first_offset, " or ",
+          at.next_offset, ")"));
+    }
+  }
+  // Newest first, so a crash midway leaves a log without gaps.
+  SegmentList remaining(current->begin(), current->begin() + keep + 1);
+  PublishSegments(remaining);
+  for (size_t i = current->size(); i > keep + 1; --i) {
+    RETURN_IF_ERROR((*current)[i - 1]->Delete());
+  }
+  RETURN_IF_ERROR(last_kept->TruncateTo(offset));
+  RETURN_IF_ERROR(last_kept->Activate());
+  directory_dirty_.store(true, std::memory_order_release);
+  dirty_offset_.store(offset, std::memory_order_release);
+  int64_t recovery_point = recovery_point_.load(std::memory_order_acquire);
+  while (recovery_point > offset &&
+         !recovery_point_.compare_exchange_weak(recovery_point, offset)) {
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Log::Close() {
+  {
+    absl::MutexLock lock(&append_mu_);
+    if (closed_ || read_only_) {
+      closed_ = true;
+      return absl::OkStatus();
+    }
+    closed_ = true;
+    if (!failed_.load(std::memory_order_acquire)) {
+      RETURN_IF_ERROR(segments()->back()->Seal());
+    }
+  }
+  if (failed_.load(std::memory_order_acquire)) return failure();
+  return Flush();
+}
+
+}  // namespace shiplog

@@ -1,0 +1,146 @@
+// Log: opening a log directory and recovering it after an unclean
+// shutdown.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/log/log.h"
+#include "engine/segment/segment_files.h"
+#include "engine/status/status_macros.h"
+
+namespace shiplog {
+namespace {
+
+void NoteRecovery(int64_t base_offset, const SegmentRecovery& recovery,
+                  bool read_only, LogLoadReport* report) {
+  report->segments_recovered++;
+  if (recovery.invalid_bytes == 0) return;
+  report->bytes_truncated += recovery.invalid_bytes;
+  report->notes.push_back(absl::StrCat(
+      "segment ", base_offset, ": ", read_only ? "ignored " : "truncated ",
+      recovery.invalid_bytes, " invalid bytes at position ",
+      recovery.valid_bytes, ": ", recovery.reason));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<Log>> Log::Open(
+    Env* env, const std::string& directory, const std::string& name,
+    const LogConfig& config, const LogOpenOptions& options) {
+  RETURN_IF_ERROR(config.Validate());
+  std::shared_ptr<Log> log(
+      new Log(env, directory, name, config, options.read_only));
+  if (absl::Status loaded = log->Load(options); !loaded.ok()) {
+    return absl::Status(loaded.code(), absl::StrCat("opening log ", name,
+                                                    ": ", loaded.message()));
+  }
+  return log;
+}
+
+absl::Status Log::Load(const LogOpenOptions& options) {
+  ASSIGN_OR_RETURN(const std::vector<std::string> names,
+                   env_->ListDir(directory_));
+  std::vector<int64_t> bases;
+  for (const std::string& file_name : names) {
+    if (auto base = ParseSegmentFileName(file_name, kLogFileSuffix)) {
+      bases.push_back(*base);
+    }
+  }
+  std::sort(bases.begin(), bases.end());
+  if (!read_only_) {
+    // An index without its .log is left from a deletion cut short.
+    for (const std::string& file_name : names) {
+      for (absl::string_view suffix :
+           {kOffsetIndexFileSuffix, kTimeIndexFileSuffix}) {
+        const std::optional<int64_t> base =
+            ParseSegmentFileName(file_name, suffix);
+        if (base && !std::binary_search(bases.begin(), bases.end(), *base)) {
+          RETURN_IF_ERROR(env_->RemoveFile(JoinPath(directory_, file_name)));
+        }
+      }
+    }
+  }
+
+  const SegmentOptions segment_opts = segment_options();
+  SegmentList list;
+  for (size_t i = 0; i < bases.size(); ++i) {
+    ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
+                     Segment::Open(env_, directory_, bases[i], segment_opts));
+    const bool last = i + 1 == bases.size();
+    // After an unclean shutdown nothing at or past the recovery point is
+    // trusted, index entries included: scan those segments.
+    const bool scan = !options.clean_shutdown &&
+                      (last || bases[i + 1] > options.recovery_point);
+    if (scan) {
+      ASSIGN_OR_RETURN(const SegmentRecovery recovery, segment->Recover());
+      NoteRecovery(bases[i], recovery, read_only_, &load_report_);
+    } else if (last) {
+      ASSIGN_OR_RETURN(const std::optional<SegmentRecovery> recovery,
+                       segment->LoadTail());
+      if (recovery.has_value()) {
+        NoteRecovery(bases[i], *recovery, read_only_, &load_report_);
+      }
+    } else {
+      segment->SetNextOffset(bases[i + 1]);
+    }
+    list.push_back(segment);
+    if (!last && segment->next_offset() != bases[i + 1]) {
+      // Recovery cut this segment short: what follows cannot continue it.
+      const size_t dropped = bases.size() - i - 1;
+      load_report_.segments_removed += static_cast<int>(dropped);
+      load_report_.notes.push_back(absl::StrCat(
+          "segment ", bases[i], " ends at offset ", segment->next_offset(),
+          " but the next segment starts at ", bases[i + 1], ": ",
+          read_only_ ? "ignoring" : "removing", " the ", dropped,
+          " segments after it"));
+      if (!read_only_) {
+        for (size_t j = bases.size(); j > i + 1; --j) {
+          ASSIGN_OR_RETURN(std::shared_ptr<Segment> doomed,
+                           Segment::Open(env_, directory_, bases[j - 1],
+                                         segment_opts));
+          RETURN_IF_ERROR(doomed->Delete());
+        }
+      }
+      break;
+    }
+  }
+  load_report_.segments = static_cast<int>(list.size());
+
+  if (!read_only_) {
+    if (list.empty()) {
+      ASSIGN_OR_RETURN(
+          std::shared_ptr<Segment> first,
+          Segment::Create(env_, directory_,
+                          std::max<int64_t>(0, options.log_start_offset),
+                          segment_opts));
+      list.push_back(std::move(first));
+      directory_dirty_.store(true, std::memory_order_release);
+    } else if (absl::Status activated = list.back()->Activate();
+               !activated.ok()) {
+      // The last segment's indexes are full for the configured size.
+      if (!absl::IsResourceExhausted(activated)) return activated;
+      ASSIGN_OR_RETURN(std::shared_ptr<Segment> next,
+                       Segment::Create(env_, directory_,
+                                       list.back()->next_offset(),
+                                       segment_opts));
+      list.push_back(std::move(next));
+      directory_dirty_.store(true, std::memory_order_release);
+    }
+  }
+
+  const int64_t first = list.empty() ? std::max<int64_t>(
+                                           0, options.log_start_offset)
+                                     : list.front()->base_offset();
+  const int64_t end = list.empty() ? first : list.back()->next_offset();
+  start_offset_.store(std::clamp(options.log_start_offset, first, end));
+  recovery_point_.store(options.clean_shutdown
+                            ? end
+                            : std::clamp(options.recovery_point, first, end));
+  dirty_offset_.store(end);
+  PublishSegments(std::move(list));
+  return absl::OkStatus();
+}
+
+}  // namespace shiplog
