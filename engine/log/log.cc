@@ -23,13 +23,13 @@ Log::Log(Env* env, std::string directory, std::string name,
 Log::~Log() = default;
 
 LogConfig Log::config() const {
-  absl::MutexLock lock(&config_mu_);
+  MutexLock lock(&config_mu_);
   return config_;
 }
 
 absl::Status Log::SetConfig(const LogConfig& config) {
   RETURN_IF_ERROR(config.Validate());
-  absl::MutexLock lock(&config_mu_);
+  MutexLock lock(&config_mu_);
   config_ = config;
   return absl::OkStatus();
 }
@@ -44,13 +44,13 @@ SegmentOptions Log::segment_options() const {
 }
 
 std::shared_ptr<const Log::SegmentList> Log::segments() const {
-  absl::ReaderMutexLock lock(&segments_mu_);
+  ReaderMutexLock lock(&segments_mu_);
   return segments_;
 }
 
 void Log::PublishSegments(SegmentList segments) {
   auto published = std::make_shared<const SegmentList>(std::move(segments));
-  absl::MutexLock lock(&segments_mu_);
+  WriterMutexLock lock(&segments_mu_);
   segments_ = std::move(published);
 }
 
@@ -76,7 +76,7 @@ std::vector<int64_t> Log::segment_base_offsets() const {
 }
 
 absl::Status Log::failure() const {
-  absl::MutexLock lock(&flush_mu_);
+  MutexLock lock(&flush_mu_);
   return failure_;
 }
 
@@ -117,7 +117,8 @@ absl::StatusOr<AppendResult> Log::AppendBatches(absl::Span<char> batches) {
 
 absl::StatusOr<bool> Log::ShouldRollLocked(Segment& active,
                                            uint64_t batch_bytes,
-                                           int64_t last_offset) {
+                                           int64_t last_offset,
+                                           int64_t max_timestamp) {
   if (active.empty()) return false;
   const LogConfig current = config();
   if (active.size() + batch_bytes >
@@ -125,21 +126,29 @@ absl::StatusOr<bool> Log::ShouldRollLocked(Segment& active,
     return true;
   }
   if (active.IndexesFull(last_offset)) return true;
+  // Kafka's segment.ms: the time the segment's data spans, measured in
+  // record timestamps (so replayed or mirrored data with old timestamps
+  // does not roll on every batch); the segment's wall-clock age only when
+  // the data has no timestamps.
   ASSIGN_OR_RETURN(const std::optional<int64_t> rolling_base,
                    active.RollingBaseTimestamp());
-  return rolling_base.has_value() &&
-         env_->NowMs() - *rolling_base > current.segment_ms;
+  const int64_t waited = rolling_base.has_value() && *rolling_base >= 0
+                             ? max_timestamp - *rolling_base
+                             : env_->NowMs() - active.created_ms();
+  return waited > current.segment_ms;
 }
 
 absl::StatusOr<AppendResult> Log::AppendValidated(
     absl::Span<char> bytes, std::vector<BatchInfo> batches) {
   AppendResult result;
   {
-    absl::MutexLock lock(&append_mu_);
+    MutexLock lock(&append_mu_);
     RETURN_IF_ERROR(CheckWritableLocked());
     const int64_t segment_bytes = config().segment_bytes;
     int64_t record_count = 0;
+    int64_t max_timestamp = kNoTimestamp;
     for (const BatchInfo& batch : batches) {
+      max_timestamp = std::max(max_timestamp, batch.header.max_timestamp);
       if (batch.size_in_bytes > static_cast<uint64_t>(segment_bytes)) {
         return absl::InvalidArgumentError(absl::StrCat(
             "a batch of ", batch.size_in_bytes,
@@ -152,7 +161,8 @@ absl::StatusOr<AppendResult> Log::AppendValidated(
     const int64_t first_offset = active->next_offset();
     ASSIGN_OR_RETURN(const bool roll,
                      ShouldRollLocked(*active, bytes.size(),
-                                      first_offset + record_count - 1));
+                                      first_offset + record_count - 1,
+                                      max_timestamp));
     if (roll) {
       RETURN_IF_ERROR(RollLocked());
       active = segments()->back();
@@ -195,7 +205,7 @@ absl::Status Log::MaybeFlushForCount() {
 }
 
 absl::Status Log::Roll() {
-  absl::MutexLock lock(&append_mu_);
+  MutexLock lock(&append_mu_);
   RETURN_IF_ERROR(CheckWritableLocked());
   return RollLocked();
 }
@@ -223,7 +233,7 @@ absl::Status Log::Flush() { return FlushTo(end_offset()); }
 
 absl::Status Log::FlushTo(int64_t target) {
   if (read_only_) return absl::OkStatus();
-  absl::MutexLock lock(&flush_mu_);
+  MutexLock lock(&flush_mu_);
   if (!failure_.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("log ", name_, " is read-only after a failed flush: ",
@@ -270,15 +280,13 @@ absl::Status Log::MaybeFlushForAge(int64_t now_ms) {
 }
 
 absl::Status Log::MaybeRollForAge(int64_t now_ms) {
-  absl::MutexLock lock(&append_mu_);
+  MutexLock lock(&append_mu_);
   if (read_only_ || closed_ || failed_.load(std::memory_order_acquire)) {
     return absl::OkStatus();
   }
-  std::shared_ptr<Segment> active = segments()->back();
-  ASSIGN_OR_RETURN(const std::optional<int64_t> rolling_base,
-                   active->RollingBaseTimestamp());
-  if (!rolling_base.has_value() ||
-      now_ms - *rolling_base <= config().segment_ms) {
+  const std::shared_ptr<Segment> active = segments()->back();
+  if (active->empty() ||
+      now_ms - active->created_ms() <= config().segment_ms) {
     return absl::OkStatus();
   }
   return RollLocked();
@@ -325,7 +333,7 @@ absl::StatusOr<std::optional<int64_t>> Log::OffsetForTime(
 }
 
 absl::Status Log::TruncateTo(int64_t offset) {
-  absl::MutexLock lock(&append_mu_);
+  MutexLock lock(&append_mu_);
   RETURN_IF_ERROR(CheckWritableLocked());
   std::shared_ptr<const SegmentList> current = segments();
   const int64_t end = current->back()->next_offset();
@@ -373,7 +381,7 @@ absl::Status Log::TruncateTo(int64_t offset) {
 
 absl::Status Log::Close() {
   {
-    absl::MutexLock lock(&append_mu_);
+    MutexLock lock(&append_mu_);
     if (closed_ || read_only_) {
       closed_ = true;
       return absl::OkStatus();

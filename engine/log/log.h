@@ -26,7 +26,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "engine/sync/mutex.h"
 #include "absl/types/span.h"
 #include "engine/format/batch_builder.h"
 #include "engine/format/batch_validator.h"
@@ -153,7 +153,9 @@ class Log {
 
   // ---- Background work (the store's maintenance thread) ----
 
-  // Rolls the active segment if it is older than segment.ms.
+  // Rolls the active segment if it holds data and has been active for
+  // longer than segment.ms (an idle log still rolls, so time retention can
+  // delete its data).
   absl::Status MaybeRollForAge(int64_t now_ms);
   // Flushes if unflushed data is older than flush.ms.
   absl::Status MaybeFlushForAge(int64_t now_ms);
@@ -179,7 +181,8 @@ class Log {
   absl::Status RollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
   absl::StatusOr<bool> ShouldRollLocked(Segment& active,
                                         uint64_t batch_bytes,
-                                        int64_t last_offset)
+                                        int64_t last_offset,
+                                        int64_t max_timestamp)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
   absl::Status MaybeFlushForCount();
   absl::Status FlushTo(int64_t target);
@@ -196,20 +199,20 @@ class Log {
   const bool read_only_;
   LogLoadReport load_report_;
 
-  mutable absl::Mutex config_mu_;
+  mutable Mutex config_mu_;
   LogConfig config_ ABSL_GUARDED_BY(config_mu_);
 
   // Serializes every change to the segments: appends, roll, truncation,
   // retention, close.
-  absl::Mutex append_mu_;
+  Mutex append_mu_;
   bool closed_ ABSL_GUARDED_BY(append_mu_) = false;
 
   // Copy-on-write list, oldest first; never empty for a writable log.
-  mutable absl::Mutex segments_mu_;
+  mutable SharedMutex segments_mu_;
   std::shared_ptr<const SegmentList> segments_ ABSL_GUARDED_BY(segments_mu_);
 
   // Serializes flushes; the first fdatasync failure sticks.
-  mutable absl::Mutex flush_mu_;
+  mutable Mutex flush_mu_;
   absl::Status failure_ ABSL_GUARDED_BY(flush_mu_);
   std::atomic<bool> failed_{false};
 

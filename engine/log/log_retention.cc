@@ -10,7 +10,7 @@ namespace shiplog {
 
 absl::StatusOr<RetentionResult> Log::EnforceRetention(int64_t now_ms) {
   RetentionResult result;
-  absl::MutexLock lock(&append_mu_);
+  MutexLock lock(&append_mu_);
   if (read_only_ || closed_ || failed_.load(std::memory_order_acquire)) {
     return result;
   }

@@ -56,7 +56,7 @@ absl::StatusOr<std::shared_ptr<Segment>> Segment::Create(
   ASSIGN_OR_RETURN(std::unique_ptr<Indexes> indexes,
                    segment->CreateEmptyIndexes());
   {
-    absl::MutexLock lock(&segment->load_mu_);
+    MutexLock lock(&segment->load_mu_);
     segment->log_file_ = std::move(log);
     segment->log_file_ptr_.store(segment->log_file_.get(),
                                  std::memory_order_release);
@@ -64,6 +64,7 @@ absl::StatusOr<std::shared_ptr<Segment>> Segment::Create(
   }
   segment->max_timestamp_known_.store(true, std::memory_order_release);
   segment->active_ = true;
+  segment->created_ms_ = env->NowMs();
   return segment;
 }
 

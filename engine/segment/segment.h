@@ -26,7 +26,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "engine/sync/mutex.h"
 #include "absl/types/span.h"
 #include "engine/format/batch_validator.h"
 #include "engine/index/offset_index.h"
@@ -140,6 +140,9 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // The first batch's max timestamp (Kafka's base for segment_ms), or
   // nullopt for an empty segment.
   absl::StatusOr<std::optional<int64_t>> RollingBaseTimestamp();
+  // When this process created the segment or made it active (Env clock):
+  // segment age for data without timestamps and for idle rolls.
+  int64_t created_ms() const { return created_ms_; }
 
   // Removes every batch from `offset` on; `offset` must be a batch
   // boundary within [base_offset, next_offset] (kInvalidArgument naming the
@@ -226,7 +229,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // Lazily opened resources. The pointers are published once loaded; index
   // sets replaced by Activate stay alive until the segment dies, because a
   // reader may still be searching them.
-  mutable absl::Mutex load_mu_;
+  mutable Mutex load_mu_;
   mutable std::unique_ptr<File> log_file_ ABSL_GUARDED_BY(load_mu_);
   mutable std::vector<std::unique_ptr<Indexes>> index_sets_
       ABSL_GUARDED_BY(load_mu_);
@@ -238,6 +241,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
   IndexCursor cursor_;
   uint64_t last_batch_position_ = 0;
   std::optional<int64_t> rolling_base_timestamp_;
+  int64_t created_ms_ = 0;
 };
 
 }  // namespace shiplog

@@ -50,7 +50,7 @@ absl::StatusOr<Segment::Loaded> Segment::Load() const {
   File* log = log_file_ptr_.load(std::memory_order_acquire);
   Indexes* indexes = indexes_ptr_.load(std::memory_order_acquire);
   if (log == nullptr || indexes == nullptr) {
-    absl::MutexLock lock(&load_mu_);
+    MutexLock lock(&load_mu_);
     RETURN_IF_ERROR(LoadLocked());
     log = log_file_.get();
     indexes = index_sets_.back().get();
@@ -184,7 +184,7 @@ absl::StatusOr<Segment::ScanResult> Segment::ScanAndIndex(
 }
 
 absl::StatusOr<SegmentRecovery> Segment::Recover() {
-  absl::MutexLock lock(&load_mu_);
+  MutexLock lock(&load_mu_);
   RETURN_IF_ERROR(OpenLogFileLocked());
   ASSIGN_OR_RETURN(const uint64_t file_size, log_file_->Size());
   ASSIGN_OR_RETURN(std::unique_ptr<Indexes> indexes, CreateEmptyIndexes());
@@ -241,7 +241,7 @@ absl::Status Segment::WalkTail(const File& log, OffsetPosition start) {
 
 absl::StatusOr<std::optional<SegmentRecovery>> Segment::LoadTail() {
   {
-    absl::MutexLock lock(&load_mu_);
+    MutexLock lock(&load_mu_);
     RETURN_IF_ERROR(OpenLogFileLocked());
   }
   if (empty()) {
@@ -285,7 +285,7 @@ absl::StatusOr<std::optional<SegmentRecovery>> Segment::LoadTail() {
       if (recovery.reason.empty()) recovery.reason = std::string(usable.message());
       return recovery;
     }
-    absl::MutexLock lock(&load_mu_);
+    MutexLock lock(&load_mu_);
     InstallIndexesLocked(std::move(indexes));
   }
   max_timestamp_.store(cursor_.max_timestamp, std::memory_order_release);
@@ -299,7 +299,7 @@ absl::Status Segment::Activate() {
     return absl::FailedPreconditionError(
         absl::StrCat(log_path_, ": read-only segment cannot be activated"));
   }
-  absl::MutexLock lock(&load_mu_);
+  MutexLock lock(&load_mu_);
   RETURN_IF_ERROR(LoadLocked());
   Indexes* current = index_sets_.back().get();
   if (!current->appendable) {
@@ -338,6 +338,7 @@ absl::Status Segment::Activate() {
     InstallIndexesLocked(std::move(indexes));
   }
   active_ = true;
+  created_ms_ = env_->NowMs();
   return absl::OkStatus();
 }
 

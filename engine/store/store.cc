@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "engine/status/status_macros.h"
 #include "engine/store/log_name.h"
 #include "engine/store/store_files.h"
@@ -58,7 +57,7 @@ absl::Status Store::Load() {
         absl::StrCat("store ", path_, " is not a directory"));
   }
   const std::string marker = JoinPath(path_, kCleanShutdownFileName);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   clean_shutdown_ = env_->Stat(marker).ok();
   if (!options_.read_only) {
     ASSIGN_OR_RETURN(lock_, env_->LockFile(JoinPath(path_, kLockFileName)));
@@ -167,7 +166,7 @@ absl::StatusOr<std::shared_ptr<Log>> Store::OpenLog(
     const std::string& name, const LogConfigOverrides& overrides,
     bool create_if_missing) {
   RETURN_IF_ERROR(ValidateLogName(name));
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (closed_) {
     return absl::FailedPreconditionError(
         absl::StrCat("store ", path_, " is closed"));
@@ -208,19 +207,19 @@ absl::StatusOr<std::shared_ptr<Log>> Store::OpenLog(
 }
 
 std::vector<std::string> Store::ListLogs() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::vector<std::string> names;
   for (const auto& [name, log] : logs_) names.push_back(name);
   return names;
 }
 
 std::vector<std::string> Store::load_notes() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return load_notes_;
 }
 
 std::vector<std::shared_ptr<Log>> Store::Logs() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::vector<std::shared_ptr<Log>> logs;
   for (const auto& [name, log] : logs_) logs.push_back(log);
   return logs;
@@ -228,7 +227,7 @@ std::vector<std::shared_ptr<Log>> Store::Logs() const {
 
 absl::Status Store::DeleteLog(const std::string& name) {
   RETURN_IF_ERROR(ValidateLogName(name));
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (options_.read_only) {
     return absl::FailedPreconditionError(absl::StrCat(
         "store ", path_, " is open read-only: cannot delete log ", name));
@@ -255,7 +254,7 @@ absl::Status Store::DeleteLog(const std::string& name) {
 
 absl::Status Store::Checkpoint() {
   if (options_.read_only) return absl::OkStatus();
-  absl::MutexLock lock(&checkpoint_mu_);
+  MutexLock lock(&checkpoint_mu_);
   OffsetCheckpoint recovery_points;
   OffsetCheckpoint log_start_offsets;
   for (const std::shared_ptr<Log>& log : Logs()) {
@@ -268,7 +267,7 @@ absl::Status Store::Checkpoint() {
   RETURN_IF_ERROR(WriteCheckpoint(
       env_, JoinPath(path_, kLogStartCheckpointFileName), log_start_offsets));
   const int64_t now = env_->NowMs();
-  absl::MutexLock state_lock(&mu_);
+  MutexLock state_lock(&mu_);
   last_checkpoint_ms_ = now;
   return absl::OkStatus();
 }
@@ -287,7 +286,7 @@ absl::Status Store::RunMaintenance() {
   }
   bool checkpoint_due;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     checkpoint_due = now - last_checkpoint_ms_ >= options_.checkpoint_interval_ms;
   }
   if (checkpoint_due) KeepFirstError(&first_error, Checkpoint());
@@ -295,36 +294,37 @@ absl::Status Store::RunMaintenance() {
 }
 
 absl::Status Store::maintenance_status() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return maintenance_status_;
 }
 
 void Store::MaintenanceLoop() {
-  const absl::Duration period =
-      absl::Milliseconds(options_.maintenance_interval_ms);
   while (true) {
     {
-      absl::MutexLock lock(&stop_mu_);
-      if (stop_mu_.AwaitWithTimeout(absl::Condition(&stopping_), period)) {
+      MutexLock lock(&stop_mu_);
+      if (stop_cv_.WaitWithTimeout(
+              &stop_mu_, options_.maintenance_interval_ms,
+              [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return stopping_; })) {
         return;
       }
     }
     const absl::Status status = RunMaintenance();
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     maintenance_status_ = status;
   }
 }
 
 absl::Status Store::Close() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (closed_) return absl::OkStatus();
     closed_ = true;
   }
   {
-    absl::MutexLock lock(&stop_mu_);
+    MutexLock lock(&stop_mu_);
     stopping_ = true;
   }
+  stop_cv_.SignalAll();
   if (maintenance_thread_.joinable()) maintenance_thread_.join();
   if (options_.read_only) return absl::OkStatus();
 

@@ -26,7 +26,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "engine/sync/mutex.h"
 #include "engine/io/env.h"
 #include "engine/log/log.h"
 #include "engine/log/log_config.h"
@@ -117,7 +117,7 @@ class Store {
   Env* const env_;
   std::unique_ptr<FileLock> lock_;  // held by writable stores
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<Log>> logs_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> load_notes_ ABSL_GUARDED_BY(mu_);
   bool clean_shutdown_ ABSL_GUARDED_BY(mu_) = false;
@@ -128,9 +128,10 @@ class Store {
   absl::Status maintenance_status_ ABSL_GUARDED_BY(mu_);
 
   // Serializes checkpoint writes (maintenance vs. Close vs. callers).
-  absl::Mutex checkpoint_mu_;
+  Mutex checkpoint_mu_;
 
-  absl::Mutex stop_mu_;
+  Mutex stop_mu_;
+  CondVar stop_cv_;
   bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
   std::thread maintenance_thread_;
 };

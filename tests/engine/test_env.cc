@@ -69,13 +69,13 @@ absl::Status TestEnv::SyncDir(const std::string& path) {
 }
 
 void TestEnv::RecordRead(const std::string& path, uint64_t bytes) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   bytes_read_[path] += bytes;
 }
 
 uint64_t TestEnv::BytesReadFromFilesEndingWith(
     const std::string& suffix) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   uint64_t total = 0;
   for (const auto& [path, bytes] : bytes_read_) {
     if (absl::EndsWith(path, suffix)) total += bytes;
@@ -84,13 +84,13 @@ uint64_t TestEnv::BytesReadFromFilesEndingWith(
 }
 
 uint64_t TestEnv::BytesReadFrom(const std::string& path) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = bytes_read_.find(path);
   return it == bytes_read_.end() ? 0 : it->second;
 }
 
 void TestEnv::ResetReadCounts() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   bytes_read_.clear();
 }
 

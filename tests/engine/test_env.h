@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "engine/sync/mutex.h"
 #include "engine/io/env.h"
 
 namespace shiplog::testing {
@@ -83,7 +83,7 @@ class TestEnv final : public Env {
   std::atomic<int> write_errno_{0};
   std::atomic<int> sync_errno_{0};
   std::atomic<int> sync_count_{0};
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, uint64_t> bytes_read_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -108,7 +108,7 @@ TEST_F(LogTest, RollsWhenAnIndexIsFull) {
   EXPECT_EQ(ReadValues(0).size(), 20u);
 }
 
-TEST_F(LogTest, RollsWhenTheActiveSegmentIsOlderThanSegmentMs) {
+TEST_F(LogTest, RollsWhenTheSegmentsRecordsSpanMoreThanSegmentMs) {
   LogConfig config = SmallConfig();
   config.segment_bytes = 1 << 20;
   config.segment_ms = 60'000;
@@ -121,10 +121,35 @@ TEST_F(LogTest, RollsWhenTheActiveSegmentIsOlderThanSegmentMs) {
   AppendValues({"rolled"});
   EXPECT_EQ(log_->segment_count(), 2u);
   EXPECT_EQ(log_->segment_base_offsets().back(), 2);
-  // The background path rolls an idle segment too.
-  env_.AdvanceMs(61'000);
-  ASSERT_OK(log_->MaybeRollForAge(env_.NowMs()));
-  EXPECT_EQ(log_->segment_count(), 3u);
+}
+
+// Regression: measuring segment.ms as "now minus the first record's
+// timestamp" rolled a new segment for every batch of replayed data.
+TEST_F(LogTest, OldTimestampsDoNotRollEveryBatch) {
+  LogConfig config = SmallConfig();
+  config.segment_bytes = 1 << 20;
+  config.segment_ms = 60'000;
+  Open(config);
+  const int64_t last_year = env_.NowMs() - 365 * kDayMs;
+  for (int i = 0; i < 20; ++i) {
+    AppendValues(NumberedValues("replayed", i, 1), last_year + i);
+  }
+  EXPECT_EQ(log_->segment_count(), 1u);
+  AppendValues({"a minute later"}, last_year + 60'001);
+  EXPECT_EQ(log_->segment_count(), 2u);
+}
+
+TEST_F(LogTest, AnIdleSegmentRollsOnceActiveLongerThanSegmentMs) {
+  LogConfig config = SmallConfig();
+  config.segment_ms = 60'000;
+  Open(config);
+  ASSERT_OK(log_->MaybeRollForAge(env_.NowMs() + 120'000));
+  EXPECT_EQ(log_->segment_count(), 1u);  // empty: nothing to roll
+  AppendValues({"a"});
+  ASSERT_OK(log_->MaybeRollForAge(env_.NowMs() + 60'000));
+  EXPECT_EQ(log_->segment_count(), 1u);
+  ASSERT_OK(log_->MaybeRollForAge(env_.NowMs() + 60'001));
+  EXPECT_EQ(log_->segment_count(), 2u);
 }
 
 TEST_F(LogTest, ReadOfAnyOffsetAcrossSegmentsStartsThere) {
