@@ -61,6 +61,24 @@ absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::OpenReadOnly(
                                                   entries, false));
 }
 
+absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::ReadSnapshot(
+    Env* env, const std::string& path, size_t entry_size) {
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                   env->OpenFile(path, OpenMode::kReadOnly));
+  ASSIGN_OR_RETURN(const uint64_t size, file->Size());
+  if (size % entry_size != 0) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": size ", size, " is not a multiple of the ",
+                     entry_size, "-byte entry size"));
+  }
+  ASSIGN_OR_RETURN(Mapping mapping, env->MapAnonymous(size));
+  ASSIGN_OR_RETURN(const size_t read,
+                   file->ReadAt(0, absl::MakeSpan(mapping.data(), size)));
+  const size_t entries = read / entry_size;
+  return std::unique_ptr<IndexFile>(new IndexFile(
+      nullptr, std::move(mapping), entry_size, entries, entries, false));
+}
+
 absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::InMemory(
     Env* env, size_t entry_size, uint64_t max_bytes) {
   const size_t max_entries = max_bytes / entry_size;

@@ -40,6 +40,16 @@ class IndexFile {
   static absl::StatusOr<std::unique_ptr<IndexFile>> OpenReadOnly(
       Env* env, const std::string& path, size_t entry_size);
 
+  // A copy of the index file's entries in anonymous memory, read with
+  // pread. For processes that do not own the store (read-only opens,
+  // tools): a writer may shrink the file at any time (trimming on roll or
+  // close), and a shared mapping of it would then fault (SIGBUS) on the
+  // pages cut off; a copy cannot. Whole entries only: a file that shrinks
+  // while it is read yields the entries read. kDataLoss if the size is not
+  // a whole number of entries.
+  static absl::StatusOr<std::unique_ptr<IndexFile>> ReadSnapshot(
+      Env* env, const std::string& path, size_t entry_size);
+
   // An empty index in anonymous memory, appendable, for stores opened
   // read-only, which rebuild what they cannot trust without writing.
   static absl::StatusOr<std::unique_ptr<IndexFile>> InMemory(

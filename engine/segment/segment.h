@@ -191,6 +191,10 @@ class Segment : public std::enable_shared_from_this<Segment> {
   absl::Status LoadLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
   absl::Status OpenLogFileLocked() const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  // The index file at `path` for reading: mapped, or copied when the
+  // segment is read-only (another process may shrink the file).
+  absl::StatusOr<std::unique_ptr<IndexFile>> OpenIndexForReading(
+      const std::string& path, size_t entry_size) const;
   // Opens the trusted index files of a closed segment, rebuilding them
   // from the .log when missing or implausible.
   absl::StatusOr<std::unique_ptr<Indexes>> OpenClosedIndexes(

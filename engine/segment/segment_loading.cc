@@ -98,15 +98,20 @@ absl::StatusOr<std::unique_ptr<Segment::Indexes>> Segment::CreateEmptyIndexes()
   return indexes;
 }
 
+absl::StatusOr<std::unique_ptr<IndexFile>> Segment::OpenIndexForReading(
+    const std::string& path, size_t entry_size) const {
+  return options_.read_only ? IndexFile::ReadSnapshot(env_, path, entry_size)
+                            : IndexFile::OpenReadOnly(env_, path, entry_size);
+}
+
 absl::StatusOr<std::unique_ptr<Segment::Indexes>> Segment::OpenClosedIndexes(
     const File& log) const {
   const int64_t next = next_offset();
   const uint64_t log_size = size();
   absl::StatusOr<std::unique_ptr<IndexFile>> offset_file =
-      IndexFile::OpenReadOnly(env_, offset_index_path_,
-                              OffsetIndex::kEntrySize);
+      OpenIndexForReading(offset_index_path_, OffsetIndex::kEntrySize);
   absl::StatusOr<std::unique_ptr<IndexFile>> time_file =
-      IndexFile::OpenReadOnly(env_, time_index_path_, TimeIndex::kEntrySize);
+      OpenIndexForReading(time_index_path_, TimeIndex::kEntrySize);
   absl::Status problem;
   if (offset_file.ok() && time_file.ok()) {
     auto indexes = std::make_unique<Indexes>();
@@ -250,11 +255,9 @@ absl::StatusOr<std::optional<SegmentRecovery>> Segment::LoadTail() {
     // The indexes' last entries were written by Seal at the clean close:
     // the largest timestamp, and the position of the last batch.
     absl::StatusOr<std::unique_ptr<IndexFile>> offset_file =
-        IndexFile::OpenReadOnly(env_, offset_index_path_,
-                                OffsetIndex::kEntrySize);
+        OpenIndexForReading(offset_index_path_, OffsetIndex::kEntrySize);
     absl::StatusOr<std::unique_ptr<IndexFile>> time_file =
-        IndexFile::OpenReadOnly(env_, time_index_path_,
-                                TimeIndex::kEntrySize);
+        OpenIndexForReading(time_index_path_, TimeIndex::kEntrySize);
     absl::Status usable = offset_file.ok() ? time_file.status()
                                            : offset_file.status();
     auto indexes = std::make_unique<Indexes>();

@@ -15,11 +15,19 @@ void RatioReporter::Compare(std::string measured, std::string baseline,
 
 void RatioReporter::ReportRuns(const std::vector<Run>& runs) {
   for (const Run& run : runs) {
-    if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
-    auto& metrics = results_[run.benchmark_name()];
+    if (run.error_occurred) continue;
+    // With repetitions, the median stands for the benchmark; a single run
+    // stands for itself.
+    const bool median = run.run_type == Run::RT_Aggregate &&
+                        run.aggregate_name == "median";
+    if (!median && run.run_type != Run::RT_Iteration) continue;
+    const std::string name = run.run_name.str();
+    if (!median && medians_.contains(name)) continue;
+    if (median) medians_.insert(name);
+    auto& metrics = results_[name];
     metrics["real_time"] = run.GetAdjustedRealTime();
-    for (const auto& [name, counter] : run.counters) {
-      metrics[name] = counter.value;
+    for (const auto& [counter_name, counter] : run.counters) {
+      metrics[counter_name] = counter.value;
     }
   }
   ConsoleReporter::ReportRuns(runs);

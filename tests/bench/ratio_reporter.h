@@ -9,6 +9,7 @@
 #define SHIPLOG_TESTS_BENCH_RATIO_REPORTER_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
   std::vector<Pair> pairs_;
   // "BM_Name/args" -> metric -> value.
   std::map<std::string, std::map<std::string, double>> results_;
+  std::set<std::string> medians_;  // results_ keys that hold a median
 };
 
 // Runs the registered benchmarks with `reporter`; the body of main().

@@ -202,6 +202,23 @@ TEST_F(OffsetIndexTest, OpenReadOnlyRejectsPartialEntry) {
                        HasSubstr("not a multiple of the 8-byte entry")));
 }
 
+TEST_F(OffsetIndexTest, SnapshotSurvivesTheFileShrinkingUnderIt) {
+  auto writer = OpenForAppend(4096);
+  ASSERT_OK(writer->Append(kBase + 5, 100));
+  ASSERT_OK(writer->Append(kBase + 9, 300));
+  ASSERT_OK_AND_ASSIGN(auto file, IndexFile::ReadSnapshot(
+                                      Env::Default(), path_,
+                                      OffsetIndex::kEntrySize));
+  const OffsetIndex snapshot(kBase, std::move(file));
+  EXPECT_EQ(snapshot.entries(), 4096u / OffsetIndex::kEntrySize);
+  // The writer trims the preallocated file; a mapping of the old length
+  // would fault on every page past the new end. The copy does not care.
+  ASSERT_OK(writer->Trim());
+  EXPECT_EQ(snapshot.EntryAt(1), (OffsetPosition{kBase + 9, 300}));
+  EXPECT_EQ(snapshot.EntryAt(snapshot.entries() - 1),
+            (OffsetPosition{kBase, 0}));
+}
+
 TEST(IndexFileTest, OpenForAppendNeedsRoomForTwoEntries) {
   TempDir dir;
   EXPECT_THAT(IndexFile::OpenForAppend(Env::Default(), dir.Join("x.index"),

@@ -1,0 +1,86 @@
+"""Fixtures for the tests of the `shiplog` command-line tool.
+
+CTest passes the tool's path in SHIPLOG_BIN (tests/python/CMakeLists.txt).
+"""
+
+import os
+import select
+import subprocess
+
+import pytest
+
+# Generous bounds for waiting on a child process; reaching one is a failure,
+# never a way to synchronise.
+TIMEOUT_S = 30
+
+
+class Shiplog:
+    """Runs the `shiplog` binary."""
+
+    def __init__(self, binary):
+        self.binary = binary
+
+    def run(self, *args, input=b""):
+        """Runs to completion; returns the CompletedProcess (bytes output)."""
+        return subprocess.run([self.binary, *map(str, args)], input=input,
+                              capture_output=True, timeout=TIMEOUT_S)
+
+    def ok(self, *args, input=b""):
+        """Runs, asserts exit status 0, returns stdout."""
+        result = self.run(*args, input=input)
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+        return result.stdout
+
+    def popen(self, *args):
+        """Starts with pipes for stdin, stdout and stderr."""
+        return subprocess.Popen([self.binary, *map(str, args)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+
+    def produce(self, store, log, lines, *flags):
+        """Produces `lines` (str or bytes, joined with '\\n')."""
+        data = b"".join(
+            (line.encode() if isinstance(line, str) else line) + b"\n"
+            for line in lines)
+        return self.ok("produce", store, log, *flags, input=data)
+
+    def consume(self, store, log, *flags):
+        """Consumes; returns stdout decoded."""
+        return self.ok("consume", store, log, *flags).decode()
+
+
+class LineReader:
+    """Reads lines from a child's pipe, waiting at most TIMEOUT_S each."""
+
+    def __init__(self, pipe):
+        self.fd = pipe.fileno()
+        self.pending = b""
+
+    def readline(self):
+        while b"\n" not in self.pending:
+            ready, _, _ = select.select([self.fd], [], [], TIMEOUT_S)
+            assert ready, "no output from the child within the timeout"
+            chunk = os.read(self.fd, 4096)
+            assert chunk, "the child closed its output"
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line.decode()
+
+
+@pytest.fixture(scope="session")
+def shiplog():
+    binary = os.environ.get("SHIPLOG_BIN")
+    if not binary:
+        pytest.fail("SHIPLOG_BIN is not set: run the tests through ctest")
+    return Shiplog(binary)
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A path for a store (not created: produce creates it)."""
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def line_reader():
+    return LineReader
