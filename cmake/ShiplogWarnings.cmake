@@ -8,6 +8,12 @@ function(shiplog_warnings target)
     # defaults; that is the point of them.
     -Wno-missing-field-initializers
     $<$<COMPILE_LANGUAGE:CXX>:-Woverloaded-virtual>)
+  # Clang checks the ABSL_GUARDED_BY / ABSL_EXCLUSIVE_LOCKS_REQUIRED
+  # annotations; GCC ignores them.
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    target_compile_options(${target} PRIVATE
+      $<$<COMPILE_LANGUAGE:CXX>:-Wthread-safety>)
+  endif()
   if(SHIPLOG_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

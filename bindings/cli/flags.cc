@@ -33,7 +33,7 @@ std::string IntKindName(int64_t min) {
 
 absl::StatusOr<ParsedFlags> ParsedFlags::Parse(
     const CommandSpec& spec, absl::Span<const std::string> args) {
-  ParsedFlags parsed(spec);
+  ParsedFlags parsed;
   bool flags_ended = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];

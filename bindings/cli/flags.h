@@ -72,9 +72,8 @@ class ParsedFlags {
       const std::vector<absl::string_view>& choices) const;
 
  private:
-  explicit ParsedFlags(const CommandSpec& spec) : spec_(&spec) {}
+  ParsedFlags() = default;
 
-  const CommandSpec* spec_;
   bool help_ = false;
   std::vector<std::string> positionals_;
   // Flag name -> value ("" for switches).

@@ -22,7 +22,6 @@ absl::Status BatchError(uint64_t position, const Parts&... parts) {
   return absl::DataLossError(BatchMessage(position, parts...));
 }
 
-
 // Reads a varint-length-prefixed byte field named `name` from the front of
 // `*body`. Length -1 means null when `nullable`; other negative lengths are
 // corrupt.

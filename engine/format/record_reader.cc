@@ -62,9 +62,7 @@ bool RecordReader::LoadNextBatch() {
     batch_ = info->header;
     batch_position_ = next_batch_position_;
     next_batch_position_ += info->size_in_bytes;
-    if (batch_.is_control() ||
-        batch_.last_offset() <
-            min_offset_) {
+    if (batch_.is_control() || batch_.last_offset() < min_offset_) {
       continue;
     }
     absl::StatusOr<absl::string_view> records =

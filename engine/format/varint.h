@@ -36,8 +36,12 @@ constexpr int64_t ZigZagDecode64(uint64_t v) {
 
 // Bytes needed to encode `v` as an unsigned varint (1..10).
 size_t UnsignedVarintSize(uint64_t v);
-inline size_t VarintSize(int32_t v) { return UnsignedVarintSize(ZigZagEncode32(v)); }
-inline size_t VarlongSize(int64_t v) { return UnsignedVarintSize(ZigZagEncode64(v)); }
+inline size_t VarintSize(int32_t v) {
+  return UnsignedVarintSize(ZigZagEncode32(v));
+}
+inline size_t VarlongSize(int64_t v) {
+  return UnsignedVarintSize(ZigZagEncode64(v));
+}
 
 // Writes `v` at `dst` (which must have room for UnsignedVarintSize(v)
 // bytes) and returns the byte after the last one written.

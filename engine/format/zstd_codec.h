@@ -18,8 +18,7 @@ namespace shiplog {
 
 // Appends the zstd compression of `input` to `*out`. kInvalidArgument for a
 // level outside zstd's range; kInternal if zstd fails.
-absl::Status ZstdCompress(absl::string_view input, int level,
-                          std::string* out);
+absl::Status ZstdCompress(absl::string_view input, int level, std::string* out);
 
 // Appends the decompression of `input` to `*out`. kDataLoss for corrupt or
 // truncated input, or output beyond `max_output_bytes`.

@@ -11,6 +11,29 @@
 #include "engine/status/status_macros.h"
 
 namespace shiplog {
+namespace {
+
+struct ExistingIndexFile {
+  std::unique_ptr<File> file;
+  uint64_t size;
+};
+
+// Opens an index file read-only; kDataLoss unless it holds whole entries.
+absl::StatusOr<ExistingIndexFile> OpenWholeEntries(Env* env,
+                                                   const std::string& path,
+                                                   size_t entry_size) {
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                   env->OpenFile(path, OpenMode::kReadOnly));
+  ASSIGN_OR_RETURN(const uint64_t size, file->Size());
+  if (size % entry_size != 0) {
+    return absl::DataLossError(absl::StrCat(path, ": size ", size,
+                                            " is not a multiple of the ",
+                                            entry_size, "-byte entry size"));
+  }
+  return ExistingIndexFile{std::move(file), size};
+}
+
+}  // namespace
 
 IndexFile::IndexFile(std::unique_ptr<File> file, Mapping mapping,
                      size_t entry_size, size_t max_entries, size_t entries,
@@ -37,43 +60,31 @@ absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::OpenForAppend(
   const uint64_t length = max_entries * entry_size;
   RETURN_IF_ERROR(file->Truncate(length));
   ASSIGN_OR_RETURN(Mapping mapping, env->MapFile(*file, length, true));
-  return std::unique_ptr<IndexFile>(new IndexFile(std::move(file),
-                                                  std::move(mapping),
-                                                  entry_size, max_entries,
-                                                  valid_entries, true));
+  return std::unique_ptr<IndexFile>(
+      new IndexFile(std::move(file), std::move(mapping), entry_size,
+                    max_entries, valid_entries, true));
 }
 
 absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::OpenReadOnly(
     Env* env, const std::string& path, size_t entry_size) {
-  ASSIGN_OR_RETURN(std::unique_ptr<File> file,
-                   env->OpenFile(path, OpenMode::kReadOnly));
-  ASSIGN_OR_RETURN(const uint64_t size, file->Size());
-  if (size % entry_size != 0) {
-    return absl::DataLossError(
-        absl::StrCat(path, ": size ", size, " is not a multiple of the ",
-                     entry_size, "-byte entry size"));
-  }
-  ASSIGN_OR_RETURN(Mapping mapping, env->MapFile(*file, size, false));
-  const size_t entries = size / entry_size;
-  return std::unique_ptr<IndexFile>(new IndexFile(std::move(file),
-                                                  std::move(mapping),
-                                                  entry_size, entries,
-                                                  entries, false));
+  ASSIGN_OR_RETURN(ExistingIndexFile existing,
+                   OpenWholeEntries(env, path, entry_size));
+  ASSIGN_OR_RETURN(Mapping mapping,
+                   env->MapFile(*existing.file, existing.size, false));
+  const size_t entries = existing.size / entry_size;
+  return std::unique_ptr<IndexFile>(
+      new IndexFile(std::move(existing.file), std::move(mapping), entry_size,
+                    entries, entries, false));
 }
 
 absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::ReadSnapshot(
     Env* env, const std::string& path, size_t entry_size) {
-  ASSIGN_OR_RETURN(std::unique_ptr<File> file,
-                   env->OpenFile(path, OpenMode::kReadOnly));
-  ASSIGN_OR_RETURN(const uint64_t size, file->Size());
-  if (size % entry_size != 0) {
-    return absl::DataLossError(
-        absl::StrCat(path, ": size ", size, " is not a multiple of the ",
-                     entry_size, "-byte entry size"));
-  }
-  ASSIGN_OR_RETURN(Mapping mapping, env->MapAnonymous(size));
-  ASSIGN_OR_RETURN(const size_t read,
-                   file->ReadAt(0, absl::MakeSpan(mapping.data(), size)));
+  ASSIGN_OR_RETURN(const ExistingIndexFile existing,
+                   OpenWholeEntries(env, path, entry_size));
+  ASSIGN_OR_RETURN(Mapping mapping, env->MapAnonymous(existing.size));
+  ASSIGN_OR_RETURN(
+      const size_t read,
+      existing.file->ReadAt(0, absl::MakeSpan(mapping.data(), existing.size)));
   const size_t entries = read / entry_size;
   return std::unique_ptr<IndexFile>(new IndexFile(
       nullptr, std::move(mapping), entry_size, entries, entries, false));
@@ -96,9 +107,8 @@ absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::InMemory(
 absl::Status IndexFile::Append(const char* bytes) {
   const size_t count = entries_.load(std::memory_order_relaxed);
   if (!writable_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(file_ ? file_->path() : "index",
-                     ": index is closed for appends"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        file_ ? file_->path() : "index", ": index is closed for appends"));
   }
   if (count >= max_entries_) {
     return absl::FailedPreconditionError(
@@ -127,8 +137,7 @@ absl::Status IndexFile::Flush() {
   if (file_ == nullptr) return absl::OkStatus();
   const size_t used = entries_.load(std::memory_order_relaxed) * entry_size_;
   if (used != 0 && mapping_.length() != 0 &&
-      msync(mapping_.data(), std::min(used, mapping_.length()), MS_SYNC) !=
-          0) {
+      msync(mapping_.data(), std::min(used, mapping_.length()), MS_SYNC) != 0) {
     return ErrnoToStatus(errno, absl::StrCat("msync ", file_->path()));
   }
   return file_->Sync();

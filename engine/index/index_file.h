@@ -32,8 +32,8 @@ class IndexFile {
   // kInvalidArgument if max_bytes holds fewer than two entries or fewer
   // than valid_entries.
   static absl::StatusOr<std::unique_ptr<IndexFile>> OpenForAppend(
-      Env* env, const std::string& path, size_t entry_size,
-      uint64_t max_bytes, size_t valid_entries);
+      Env* env, const std::string& path, size_t entry_size, uint64_t max_bytes,
+      size_t valid_entries);
 
   // Opens a trimmed index read-only; every entry in the file counts.
   // kDataLoss if the file size is not a whole number of entries.

@@ -48,10 +48,10 @@ absl::Status OffsetIndex::Append(int64_t offset, uint32_t position) {
   }
   if (const auto last = LastEntry();
       last && (offset <= last->offset || position <= last->position)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "index entry (offset ", offset, ", position ", position,
-        ") is not above the last entry (offset ", last->offset,
-        ", position ", last->position, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("index entry (offset ", offset, ", position ", position,
+                     ") is not above the last entry (offset ", last->offset,
+                     ", position ", last->position, ")"));
   }
   char entry[kEntrySize];
   StoreBigEndian32(entry, static_cast<uint32_t>(offset - base_offset_));
@@ -68,7 +68,9 @@ void OffsetIndex::TruncateTo(int64_t offset) {
   // `offset`.
   const int64_t slot = file_->FindLargestSlotAtMost(
       static_cast<uint64_t>(offset - base_offset_ - 1),
-      [this](size_t s) -> uint64_t { return LoadBigEndian32(file_->entry(s)); });
+      [this](size_t s) -> uint64_t {
+        return LoadBigEndian32(file_->entry(s));
+      });
   file_->TruncateToEntries(static_cast<size_t>(slot + 1));
 }
 

@@ -28,8 +28,7 @@ std::optional<TimestampOffset> TimeIndex::LastEntry() const {
 
 TimestampOffset TimeIndex::Lookup(int64_t target_timestamp) const {
   const int64_t slot = file_->FindLargestSlotAtMost(
-      target_timestamp,
-      [this](size_t s) { return TimestampAt(*file_, s); });
+      target_timestamp, [this](size_t s) { return TimestampAt(*file_, s); });
   if (slot < 0) return {-1, base_offset_};
   return EntryAt(static_cast<size_t>(slot));
 }
@@ -89,13 +88,12 @@ absl::Status TimeIndex::SanityCheck(int64_t next_offset) const {
   }
   if (count >= 2) {
     const TimestampOffset previous = EntryAt(count - 2);
-    if (previous.timestamp >= last.timestamp ||
-        previous.offset > last.offset) {
-      return absl::DataLossError(absl::StrCat(
-          "time index: entries ", count - 2, " and ", count - 1,
-          " are not increasing (timestamp ", previous.timestamp, " -> ",
-          last.timestamp, ", offset ", previous.offset, " -> ", last.offset,
-          ")"));
+    if (previous.timestamp >= last.timestamp || previous.offset > last.offset) {
+      return absl::DataLossError(
+          absl::StrCat("time index: entries ", count - 2, " and ", count - 1,
+                       " are not increasing (timestamp ", previous.timestamp,
+                       " -> ", last.timestamp, ", offset ", previous.offset,
+                       " -> ", last.offset, ")"));
     }
   }
   return absl::OkStatus();

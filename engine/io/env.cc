@@ -9,10 +9,9 @@ absl::Status ReadFully(const File& file, uint64_t position,
                        absl::Span<char> dst) {
   ASSIGN_OR_RETURN(const size_t n, file.ReadAt(position, dst));
   if (n != dst.size()) {
-    return absl::DataLossError(
-        absl::StrCat(file.path(), ": expected ", dst.size(),
-                     " bytes at position ", position, ", file ends after ",
-                     n));
+    return absl::DataLossError(absl::StrCat(file.path(), ": expected ",
+                                            dst.size(), " bytes at position ",
+                                            position, ", file ends after ", n));
   }
   return absl::OkStatus();
 }
@@ -31,7 +30,7 @@ absl::Status WriteFileAtomically(Env* env, const std::string& path,
   const size_t slash = path.rfind('/');
   return env->SyncDir(slash == std::string::npos ? "."
                       : slash == 0               ? "/"
-                                   : path.substr(0, slash));
+                                                 : path.substr(0, slash));
 }
 
 absl::StatusOr<std::string> ReadSmallFile(Env* env, const std::string& path) {

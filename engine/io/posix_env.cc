@@ -125,8 +125,7 @@ class PosixEnv final : public Env {
                                   bool writable) override {
     if (length == 0) return Mapping();
     const int protection = writable ? PROT_READ | PROT_WRITE : PROT_READ;
-    void* address =
-        mmap(nullptr, length, protection, MAP_SHARED, file.fd(), 0);
+    void* address = mmap(nullptr, length, protection, MAP_SHARED, file.fd(), 0);
     if (address == MAP_FAILED) {
       return ErrnoToStatus(errno, absl::StrCat("mmap ", file.path()));
     }
@@ -234,9 +233,8 @@ class PosixEnv final : public Env {
       return ErrnoToStatus(lock_error, absl::StrCat("lock ", path));
     }
     const std::string pid = absl::StrCat(getpid(), "\n");
-    if (ftruncate(fd, 0) != 0 ||
-        pwrite(fd, pid.data(), pid.size(), 0) !=
-            static_cast<ssize_t>(pid.size())) {
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) !=
+                                     static_cast<ssize_t>(pid.size())) {
       const int write_error = errno;
       close(fd);
       return ErrnoToStatus(write_error, absl::StrCat("write ", path));
@@ -256,9 +254,9 @@ class PosixEnv final : public Env {
     const ssize_t n = pread(fd, buffer, sizeof(buffer) - 1, 0);
     if (n <= 0) return "";
     int pid = 0;
-    if (!absl::SimpleAtoi(absl::StripTrailingAsciiWhitespace(
-                              absl::string_view(buffer, n)),
-                          &pid)) {
+    if (!absl::SimpleAtoi(
+            absl::StripTrailingAsciiWhitespace(absl::string_view(buffer, n)),
+            &pid)) {
       return "";
     }
     return absl::StrCat(pid);

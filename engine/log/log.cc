@@ -90,9 +90,9 @@ absl::Status Log::CheckWritableLocked() const {
         absl::StrCat("log ", name_, " is closed"));
   }
   if (failed_.load(std::memory_order_acquire)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("log ", name_, " is read-only after a failed flush: ",
-                     failure().message()));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "log ", name_,
+        " is read-only after a failed flush: ", failure().message()));
   }
   return absl::OkStatus();
 }
@@ -150,19 +150,19 @@ absl::StatusOr<AppendResult> Log::AppendValidated(
     for (const BatchInfo& batch : batches) {
       max_timestamp = std::max(max_timestamp, batch.header.max_timestamp);
       if (batch.size_in_bytes > static_cast<uint64_t>(segment_bytes)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "a batch of ", batch.size_in_bytes,
-            " bytes does not fit in a segment of segment.bytes ",
-            segment_bytes));
+        return absl::InvalidArgumentError(
+            absl::StrCat("a batch of ", batch.size_in_bytes,
+                         " bytes does not fit in a segment of segment.bytes ",
+                         segment_bytes));
       }
       record_count += batch.header.last_offset_delta + 1;
     }
     std::shared_ptr<Segment> active = segments()->back();
     const int64_t first_offset = active->next_offset();
-    ASSIGN_OR_RETURN(const bool roll,
-                     ShouldRollLocked(*active, bytes.size(),
-                                      first_offset + record_count - 1,
-                                      max_timestamp));
+    ASSIGN_OR_RETURN(
+        const bool roll,
+        ShouldRollLocked(*active, bytes.size(), first_offset + record_count - 1,
+                         max_timestamp));
     if (roll) {
       RETURN_IF_ERROR(RollLocked());
       active = segments()->back();
@@ -177,8 +177,8 @@ absl::StatusOr<AppendResult> Log::AppendValidated(
       position += batch.size_in_bytes;
     }
     dirty_offset_.store(offset, std::memory_order_release);
-    const absl::Status appended = active->Append(
-        absl::string_view(bytes.data(), bytes.size()), batches);
+    const absl::Status appended =
+        active->Append(absl::string_view(bytes.data(), bytes.size()), batches);
     if (!appended.ok()) {
       dirty_offset_.store(first_offset, std::memory_order_release);
       return appended;
@@ -186,8 +186,8 @@ absl::StatusOr<AppendResult> Log::AppendValidated(
     result.base_offset = first_offset;
     result.last_offset = offset - 1;
     result.bytes = bytes.size();
-    if (unflushed_records_.fetch_add(record_count,
-                                     std::memory_order_acq_rel) == 0) {
+    if (unflushed_records_.fetch_add(record_count, std::memory_order_acq_rel) ==
+        0) {
       first_unflushed_ms_.store(env_->NowMs(), std::memory_order_release);
     }
   }
@@ -235,9 +235,9 @@ absl::Status Log::FlushTo(int64_t target) {
   if (read_only_) return absl::OkStatus();
   MutexLock lock(&flush_mu_);
   if (!failure_.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("log ", name_, " is read-only after a failed flush: ",
-                     failure_.message()));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "log ", name_,
+        " is read-only after a failed flush: ", failure_.message()));
   }
   const int64_t recovery_point =
       recovery_point_.load(std::memory_order_acquire);
@@ -285,8 +285,7 @@ absl::Status Log::MaybeRollForAge(int64_t now_ms) {
     return absl::OkStatus();
   }
   const std::shared_ptr<Segment> active = segments()->back();
-  if (active->empty() ||
-      now_ms - active->created_ms() <= config().segment_ms) {
+  if (active->empty() || now_ms - active->created_ms() <= config().segment_ms) {
     return absl::OkStatus();
   }
   return RollLocked();
@@ -295,17 +294,16 @@ absl::Status Log::MaybeRollForAge(int64_t now_ms) {
 absl::StatusOr<Slice> Log::Read(int64_t offset, uint64_t max_bytes) const {
   const std::shared_ptr<const SegmentList> list = segments();
   const int64_t start = start_offset();
-  const int64_t end =
-      list->empty() ? start : list->back()->next_offset();
+  const int64_t end = list->empty() ? start : list->back()->next_offset();
   if (offset < start) {
-    return absl::OutOfRangeError(
-        absl::StrCat("offset ", offset, " is before the start of log ",
-                     name_, " (offset ", start, ")"));
+    return absl::OutOfRangeError(absl::StrCat("offset ", offset,
+                                              " is before the start of log ",
+                                              name_, " (offset ", start, ")"));
   }
   if (offset > end) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "offset ", offset, " is past the end of log ", name_, " (offset ",
-        end, ")"));
+    return absl::OutOfRangeError(absl::StrCat("offset ", offset,
+                                              " is past the end of log ", name_,
+                                              " (offset ", end, ")"));
   }
   if (list->empty()) return Slice{nullptr, 0, 0, end, end};
   // The segment with the largest base offset <= offset.
@@ -339,9 +337,9 @@ absl::Status Log::TruncateTo(int64_t offset) {
   const int64_t end = current->back()->next_offset();
   if (offset == end) return absl::OkStatus();
   if (offset > end || offset < start_offset()) {
-    return absl::OutOfRangeError(absl::StrCat(
-        "cannot truncate log ", name_, " to offset ", offset,
-        ": outside [", start_offset(), ", ", end, "]"));
+    return absl::OutOfRangeError(
+        absl::StrCat("cannot truncate log ", name_, " to offset ", offset,
+                     ": outside [", start_offset(), ", ", end, "]"));
   }
   // The segment that will hold the new end: the last one whose base is
   // below `offset`, or the first one.
@@ -352,16 +350,7 @@ absl::Status Log::TruncateTo(int64_t offset) {
   }
   const std::shared_ptr<Segment>& last_kept = (*current)[keep];
   // Validate before destroying anything: the cut must be a batch boundary.
-  if (offset < last_kept->next_offset()) {
-    ASSIGN_OR_RETURN(const Slice at, last_kept->Read(offset, 0));
-    if (at.first_offset != offset) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "offset ", offset, " is inside the batch holding offsets ",
-          at.first_offset, "..", at.next_offset - 1,
-          "; truncate to a batch boundary (", at.first_offset, " or ",
-          at.next_offset, ")"));
-    }
-  }
+  RETURN_IF_ERROR(last_kept->BatchStartPosition(offset).status());
   // Newest first, so a crash midway leaves a log without gaps.
   SegmentList remaining(current->begin(), current->begin() + keep + 1);
   PublishSegments(remaining);

@@ -26,7 +26,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/sync/mutex.h"
 #include "absl/types/span.h"
 #include "engine/format/batch_builder.h"
 #include "engine/format/batch_validator.h"
@@ -35,6 +34,7 @@
 #include "engine/log/log_config.h"
 #include "engine/segment/segment.h"
 #include "engine/segment/slice.h"
+#include "engine/sync/mutex.h"
 
 namespace shiplog {
 
@@ -179,8 +179,7 @@ class Log {
   absl::Status CheckWritableLocked() const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
   absl::Status RollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
-  absl::StatusOr<bool> ShouldRollLocked(Segment& active,
-                                        uint64_t batch_bytes,
+  absl::StatusOr<bool> ShouldRollLocked(Segment& active, uint64_t batch_bytes,
                                         int64_t last_offset,
                                         int64_t max_timestamp)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);

@@ -34,8 +34,8 @@ const std::vector<Setting>& Settings() {
        &LogConfigOverrides::max_index_bytes, 64, kInt32Max, false},
       {"index.interval.bytes", &LogConfig::index_interval_bytes,
        &LogConfigOverrides::index_interval_bytes, 0, kInt32Max, false},
-      {"segment.ms", &LogConfig::segment_ms, &LogConfigOverrides::segment_ms,
-       1, kInt64Max, false},
+      {"segment.ms", &LogConfig::segment_ms, &LogConfigOverrides::segment_ms, 1,
+       kInt64Max, false},
       {"retention.ms", &LogConfig::retention_ms,
        &LogConfigOverrides::retention_ms, 0, kInt64Max, true},
       {"retention.bytes", &LogConfig::retention_bytes,
@@ -54,9 +54,8 @@ absl::Status CheckRange(const Setting& setting, int64_t value) {
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      setting.name, " must be ",
-      setting.minus_one_allowed ? "-1 or " : "", "between ", setting.min,
-      " and ", setting.max, ", not ", value));
+      setting.name, " must be ", setting.minus_one_allowed ? "-1 or " : "",
+      "between ", setting.min, " and ", setting.max, ", not ", value));
 }
 
 }  // namespace
@@ -117,8 +116,8 @@ absl::StatusOr<LogConfig> ParseLogConfig(absl::string_view text,
       if (setting.name == name) found = &setting;
     }
     if (found == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "line ", line_number, ": unknown setting '", name, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line_number, ": unknown setting '", name, "'"));
     }
     int64_t value = 0;
     if (!absl::SimpleAtoi(value_text, &value)) {

@@ -26,15 +26,17 @@ void NoteRecovery(int64_t base_offset, const SegmentRecovery& recovery,
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<Log>> Log::Open(
-    Env* env, const std::string& directory, const std::string& name,
-    const LogConfig& config, const LogOpenOptions& options) {
+absl::StatusOr<std::shared_ptr<Log>> Log::Open(Env* env,
+                                               const std::string& directory,
+                                               const std::string& name,
+                                               const LogConfig& config,
+                                               const LogOpenOptions& options) {
   RETURN_IF_ERROR(config.Validate());
   std::shared_ptr<Log> log(
       new Log(env, directory, name, config, options.read_only));
   if (absl::Status loaded = log->Load(options); !loaded.ok()) {
-    return absl::Status(loaded.code(), absl::StrCat("opening log ", name,
-                                                    ": ", loaded.message()));
+    return absl::Status(loaded.code(), absl::StrCat("opening log ", name, ": ",
+                                                    loaded.message()));
   }
   return log;
 }
@@ -97,9 +99,9 @@ absl::Status Log::Load(const LogOpenOptions& options) {
           " segments after it"));
       if (!read_only_) {
         for (size_t j = bases.size(); j > i + 1; --j) {
-          ASSIGN_OR_RETURN(std::shared_ptr<Segment> doomed,
-                           Segment::Open(env_, directory_, bases[j - 1],
-                                         segment_opts));
+          ASSIGN_OR_RETURN(
+              std::shared_ptr<Segment> doomed,
+              Segment::Open(env_, directory_, bases[j - 1], segment_opts));
           RETURN_IF_ERROR(doomed->Delete());
         }
       }
@@ -121,18 +123,18 @@ absl::Status Log::Load(const LogOpenOptions& options) {
                !activated.ok()) {
       // The last segment's indexes are full for the configured size.
       if (!absl::IsResourceExhausted(activated)) return activated;
-      ASSIGN_OR_RETURN(std::shared_ptr<Segment> next,
-                       Segment::Create(env_, directory_,
-                                       list.back()->next_offset(),
-                                       segment_opts));
+      ASSIGN_OR_RETURN(
+          std::shared_ptr<Segment> next,
+          Segment::Create(env_, directory_, list.back()->next_offset(),
+                          segment_opts));
       list.push_back(std::move(next));
       directory_dirty_.store(true, std::memory_order_release);
     }
   }
 
-  const int64_t first = list.empty() ? std::max<int64_t>(
-                                           0, options.log_start_offset)
-                                     : list.front()->base_offset();
+  const int64_t first = list.empty()
+                            ? std::max<int64_t>(0, options.log_start_offset)
+                            : list.front()->base_offset();
   const int64_t end = list.empty() ? first : list.back()->next_offset();
   start_offset_.store(std::clamp(options.log_start_offset, first, end));
   recovery_point_.store(options.clean_shutdown

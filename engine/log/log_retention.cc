@@ -39,8 +39,7 @@ absl::StatusOr<RetentionResult> Log::EnforceRetention(int64_t now_ms) {
   if (current.retention_bytes >= 0) {
     uint64_t total = 0;
     for (const auto& segment : *list) total += segment->size();
-    int64_t excess =
-        static_cast<int64_t>(total) - current.retention_bytes;
+    int64_t excess = static_cast<int64_t>(total) - current.retention_bytes;
     while (oversized + 1 < list->size() &&
            excess - static_cast<int64_t>((*list)[oversized]->size()) >= 0) {
       excess -= static_cast<int64_t>((*list)[oversized]->size());
@@ -58,8 +57,7 @@ absl::StatusOr<RetentionResult> Log::EnforceRetention(int64_t now_ms) {
   return result;
 }
 
-absl::Status Log::DeleteSegmentsLocked(size_t count,
-                                       RetentionResult* result) {
+absl::Status Log::DeleteSegmentsLocked(size_t count, RetentionResult* result) {
   std::shared_ptr<const SegmentList> list = segments();
   SegmentList remaining(list->begin() + count, list->end());
   const int64_t new_start = remaining.front()->base_offset();

@@ -28,8 +28,8 @@ bool BatchScanner::Fill(uint64_t position, size_t length) {
       position + length <= buffer_position_ + buffer_length_) {
     return true;
   }
-  const size_t want = static_cast<size_t>(
-      std::min<uint64_t>(buffer_.size(), end_ - position));
+  const size_t want =
+      static_cast<size_t>(std::min<uint64_t>(buffer_.size(), end_ - position));
   absl::StatusOr<size_t> n =
       file_.ReadAt(position, absl::MakeSpan(buffer_.data(), want));
   if (!n.ok()) return Fail(n.status());
@@ -51,9 +51,8 @@ bool BatchScanner::Next() {
   const std::string where =
       absl::StrCat(file_.path(), ": batch at position ", position_);
   if (available < kBatchHeaderSize) {
-    return Fail(absl::DataLossError(
-        absl::StrCat(where, ": only ", available,
-                     " bytes left, less than a batch header")));
+    return Fail(absl::DataLossError(absl::StrCat(
+        where, ": only ", available, " bytes left, less than a batch header")));
   }
   if (!Fill(position_, kBatchHeaderSize)) return false;
   header_ = DecodeBatchHeader(buffer_.data() + (position_ - buffer_position_));
@@ -63,10 +62,9 @@ bool BatchScanner::Next() {
                      " is below the minimum ", kMinBatchLength)));
   }
   if (header_.size_in_bytes() > available) {
-    return Fail(absl::DataLossError(
-        absl::StrCat(where, ": batchLength ", header_.batch_length,
-                     " runs past the end of the segment (", available,
-                     " bytes left)")));
+    return Fail(absl::DataLossError(absl::StrCat(
+        where, ": batchLength ", header_.batch_length,
+        " runs past the end of the segment (", available, " bytes left)")));
   }
   if (options_.verify && !VerifyCurrent()) return false;
   next_position_ = position_ + header_.size_in_bytes();
@@ -88,10 +86,9 @@ bool BatchScanner::VerifyCurrent() {
   }
   if (expected_base_offset_.has_value() &&
       header_.base_offset != *expected_base_offset_) {
-    return Fail(absl::DataLossError(
-        absl::StrCat(where, ": base offset ", header_.base_offset,
-                     " where offset ", *expected_base_offset_,
-                     " was expected")));
+    return Fail(absl::DataLossError(absl::StrCat(
+        where, ": base offset ", header_.base_offset, " where offset ",
+        *expected_base_offset_, " was expected")));
   }
   // Stream the CRC-covered bytes through the buffer.
   uint32_t crc = 0;
@@ -106,9 +103,9 @@ bool BatchScanner::VerifyCurrent() {
     cursor += chunk;
   }
   if (crc != header_.crc) {
-    return Fail(absl::DataLossError(absl::StrFormat(
-        "%s: CRC mismatch (stored 0x%08x, computed 0x%08x)", where,
-        header_.crc, crc)));
+    return Fail(absl::DataLossError(
+        absl::StrFormat("%s: CRC mismatch (stored 0x%08x, computed 0x%08x)",
+                        where, header_.crc, crc)));
   }
   expected_base_offset_ = header_.last_offset() + 1;
   return true;

@@ -27,8 +27,8 @@ Segment::Segment(Env* env, const std::string& directory, int64_t base_offset,
       directory_(directory),
       base_offset_(base_offset),
       options_(options),
-      log_path_(JoinPath(directory,
-                         SegmentFileName(base_offset, kLogFileSuffix))),
+      log_path_(
+          JoinPath(directory, SegmentFileName(base_offset, kLogFileSuffix))),
       offset_index_path_(JoinPath(
           directory, SegmentFileName(base_offset, kOffsetIndexFileSuffix))),
       time_index_path_(JoinPath(
@@ -50,9 +50,9 @@ absl::StatusOr<std::shared_ptr<Segment>> Segment::Create(
   }
   std::shared_ptr<Segment> segment(
       new Segment(env, directory, base_offset, options, 0));
-  ASSIGN_OR_RETURN(std::unique_ptr<File> log,
-                   env->OpenFile(segment->log_path_,
-                                 OpenMode::kCreateExclusive));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<File> log,
+      env->OpenFile(segment->log_path_, OpenMode::kCreateExclusive));
   ASSIGN_OR_RETURN(std::unique_ptr<Indexes> indexes,
                    segment->CreateEmptyIndexes());
   {
@@ -128,8 +128,8 @@ absl::Status Segment::Append(absl::string_view bytes,
   IndexCursor cursor = cursor_;
   uint64_t position = start;
   for (const BatchInfo& batch : batches) {
-    if (absl::Status indexed = Observe(*indexes, cursor, batch.header,
-                                       position);
+    if (absl::Status indexed =
+            Observe(*indexes, cursor, batch.header, position);
         !indexed.ok()) {
       indexes->offset->TruncateTo(first_offset);
       indexes->time->TruncateTo(first_offset);
@@ -139,7 +139,8 @@ absl::Status Segment::Append(absl::string_view bytes,
     last_batch_position_ = position;
     position += batch.size_in_bytes;
   }
-  if (start == 0) rolling_base_timestamp_ = batches.front().header.max_timestamp;
+  if (start == 0)
+    rolling_base_timestamp_ = batches.front().header.max_timestamp;
   cursor_ = cursor;
   max_timestamp_.store(cursor_.max_timestamp, std::memory_order_release);
   Publish(position, batches.back().header.last_offset() + 1);
@@ -154,8 +155,7 @@ absl::StatusOr<Slice> Segment::Read(int64_t offset, uint64_t max_bytes) const {
         "offset ", offset, " is below segment base offset ", base_offset_));
   }
   if (offset >= next) {
-    return Slice{shared_from_this(), static_cast<uint32_t>(end), 0, next,
-                 next};
+    return Slice{shared_from_this(), static_cast<uint32_t>(end), 0, next, next};
   }
   ASSIGN_OR_RETURN(const Loaded loaded, Load());
   const OffsetIndex& index = *loaded.indexes->offset;
@@ -210,8 +210,7 @@ absl::StatusOr<Slice> Segment::Read(int64_t offset, uint64_t max_bytes) const {
   return slice;
 }
 
-absl::Status Segment::ReadBytes(uint64_t position,
-                                absl::Span<char> dst) const {
+absl::Status Segment::ReadBytes(uint64_t position, absl::Span<char> dst) const {
   ASSIGN_OR_RETURN(const Loaded loaded, Load());
   return ReadFully(*loaded.log, position, dst);
 }
@@ -255,8 +254,7 @@ absl::StatusOr<int64_t> Segment::MaxTimestamp() const {
     return max_timestamp_.load(std::memory_order_acquire);
   }
   ASSIGN_OR_RETURN(const Loaded loaded, Load());
-  const std::optional<TimestampOffset> last =
-      loaded.indexes->time->LastEntry();
+  const std::optional<TimestampOffset> last = loaded.indexes->time->LastEntry();
   max_timestamp_.store(last ? last->timestamp : kNoTimestamp,
                        std::memory_order_release);
   max_timestamp_known_.store(true, std::memory_order_release);
@@ -282,9 +280,9 @@ absl::Status Segment::Seal() {
   if (!active_) return absl::OkStatus();
   Indexes* indexes = indexes_ptr_.load(std::memory_order_acquire);
   if (!empty()) {
-    RETURN_IF_ERROR(indexes->time->MaybeAppend(
-        cursor_.max_timestamp, cursor_.offset_of_max_timestamp,
-        /*for_roll=*/true));
+    RETURN_IF_ERROR(indexes->time->MaybeAppend(cursor_.max_timestamp,
+                                               cursor_.offset_of_max_timestamp,
+                                               /*for_roll=*/true));
     const int64_t last_offset = next_offset() - 1;
     const std::optional<OffsetPosition> last = indexes->offset->LastEntry();
     if (!last || last->offset != last_offset) {
@@ -299,6 +297,18 @@ absl::Status Segment::Seal() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint64_t> Segment::BatchStartPosition(int64_t offset) const {
+  ASSIGN_OR_RETURN(const Slice at, Read(offset, 0));
+  if (at.first_offset != offset) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("offset ", offset, " is inside the batch holding offsets ",
+                     at.first_offset, "..", at.next_offset - 1,
+                     "; truncate to a batch boundary (", at.first_offset,
+                     " or ", at.next_offset, ")"));
+  }
+  return at.position;
+}
+
 absl::Status Segment::TruncateTo(int64_t offset) {
   const int64_t next = next_offset();
   if (offset == next) return absl::OkStatus();
@@ -308,33 +318,7 @@ absl::Status Segment::TruncateTo(int64_t offset) {
                      " outside [", base_offset_, ", ", next, "]"));
   }
   ASSIGN_OR_RETURN(const Loaded loaded, Load());
-  uint64_t position = 0;
-  if (offset > base_offset_) {
-    const OffsetPosition entry = loaded.indexes->offset->Lookup(offset);
-    BatchScanner scanner(*loaded.log, entry.position, size(),
-                         {.buffer_bytes = kHeaderWalkBufferBytes});
-    bool found = false;
-    while (scanner.Next()) {
-      const BatchHeader& header = scanner.header();
-      if (header.last_offset() < offset) continue;
-      if (header.base_offset != offset) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "offset ", offset, " is inside the batch holding offsets ",
-            header.base_offset, "..", header.last_offset(),
-            "; truncate to a batch boundary (", header.base_offset, " or ",
-            header.last_offset() + 1, ")"));
-      }
-      position = scanner.position();
-      found = true;
-      break;
-    }
-    RETURN_IF_ERROR(scanner.status());
-    if (!found) {
-      return absl::DataLossError(absl::StrCat(
-          log_path_, ": no batch holds offset ", offset,
-          " although it is below the next offset ", next));
-    }
-  }
+  ASSIGN_OR_RETURN(const uint64_t position, BatchStartPosition(offset));
   // Readers load the next offset first: lower it before the size.
   next_offset_.store(offset, std::memory_order_release);
   size_.store(position, std::memory_order_release);

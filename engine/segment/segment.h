@@ -26,13 +26,13 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/sync/mutex.h"
 #include "absl/types/span.h"
 #include "engine/format/batch_validator.h"
 #include "engine/index/offset_index.h"
 #include "engine/index/time_index.h"
 #include "engine/io/env.h"
 #include "engine/segment/slice.h"
+#include "engine/sync/mutex.h"
 
 namespace shiplog {
 
@@ -144,6 +144,11 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // segment age for data without timestamps and for idle rolls.
   int64_t created_ms() const { return created_ms_; }
 
+  // Where the batch starting at `offset` begins (size() for
+  // next_offset()). kInvalidArgument, naming the batch and the boundaries
+  // around it, if `offset` falls inside a batch.
+  absl::StatusOr<uint64_t> BatchStartPosition(int64_t offset) const;
+
   // Removes every batch from `offset` on; `offset` must be a batch
   // boundary within [base_offset, next_offset] (kInvalidArgument naming the
   // batch otherwise).
@@ -191,10 +196,9 @@ class Segment : public std::enable_shared_from_this<Segment> {
   absl::Status LoadLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
   absl::Status OpenLogFileLocked() const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
-  // The index file at `path` for reading: mapped, or copied when the
-  // segment is read-only (another process may shrink the file).
-  absl::StatusOr<std::unique_ptr<IndexFile>> OpenIndexForReading(
-      const std::string& path, size_t entry_size) const;
+  // The segment's index files as they are, for reading: mapped, or copied
+  // when the segment is read-only.
+  absl::StatusOr<std::unique_ptr<Indexes>> OpenIndexesForReading() const;
   // Opens the trusted index files of a closed segment, rebuilding them
   // from the .log when missing or implausible.
   absl::StatusOr<std::unique_ptr<Indexes>> OpenClosedIndexes(

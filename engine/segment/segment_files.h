@@ -20,7 +20,7 @@ std::string SegmentFileName(int64_t base_offset, absl::string_view suffix);
 // The base offset in `file_name` if it is exactly 20 digits followed by
 // `suffix`; nullopt otherwise.
 std::optional<int64_t> ParseSegmentFileName(absl::string_view file_name,
-                                             absl::string_view suffix);
+                                            absl::string_view suffix);
 
 }  // namespace shiplog
 

@@ -38,10 +38,10 @@ void Segment::InstallIndexesLocked(std::unique_ptr<Indexes> indexes) const {
 
 absl::Status Segment::OpenLogFileLocked() const {
   if (log_file_ != nullptr) return absl::OkStatus();
-  ASSIGN_OR_RETURN(log_file_,
-                   env_->OpenFile(log_path_, options_.read_only
-                                                 ? OpenMode::kReadOnly
-                                                 : OpenMode::kReadWrite));
+  ASSIGN_OR_RETURN(
+      log_file_,
+      env_->OpenFile(log_path_, options_.read_only ? OpenMode::kReadOnly
+                                                   : OpenMode::kReadWrite));
   log_file_ptr_.store(log_file_.get(), std::memory_order_release);
   return absl::OkStatus();
 }
@@ -77,18 +77,17 @@ absl::StatusOr<std::unique_ptr<Segment::Indexes>> Segment::CreateEmptyIndexes()
     ASSIGN_OR_RETURN(offset_file,
                      IndexFile::InMemory(env_, OffsetIndex::kEntrySize,
                                          options_.max_index_bytes));
-    ASSIGN_OR_RETURN(time_file,
-                     IndexFile::InMemory(env_, TimeIndex::kEntrySize,
-                                         options_.max_index_bytes));
+    ASSIGN_OR_RETURN(time_file, IndexFile::InMemory(env_, TimeIndex::kEntrySize,
+                                                    options_.max_index_bytes));
   } else {
     ASSIGN_OR_RETURN(offset_file,
                      IndexFile::OpenForAppend(env_, offset_index_path_,
                                               OffsetIndex::kEntrySize,
                                               options_.max_index_bytes, 0));
-    ASSIGN_OR_RETURN(time_file,
-                     IndexFile::OpenForAppend(env_, time_index_path_,
-                                              TimeIndex::kEntrySize,
-                                              options_.max_index_bytes, 0));
+    ASSIGN_OR_RETURN(
+        time_file,
+        IndexFile::OpenForAppend(env_, time_index_path_, TimeIndex::kEntrySize,
+                                 options_.max_index_bytes, 0));
   }
   indexes->offset =
       std::make_unique<OffsetIndex>(base_offset_, std::move(offset_file));
@@ -98,27 +97,34 @@ absl::StatusOr<std::unique_ptr<Segment::Indexes>> Segment::CreateEmptyIndexes()
   return indexes;
 }
 
-absl::StatusOr<std::unique_ptr<IndexFile>> Segment::OpenIndexForReading(
-    const std::string& path, size_t entry_size) const {
-  return options_.read_only ? IndexFile::ReadSnapshot(env_, path, entry_size)
-                            : IndexFile::OpenReadOnly(env_, path, entry_size);
+absl::StatusOr<std::unique_ptr<Segment::Indexes>>
+Segment::OpenIndexesForReading() const {
+  // Another process may shrink the files under a read-only segment: copy
+  // them instead of mapping them.
+  auto open = [this](const std::string& path, size_t entry_size) {
+    return options_.read_only ? IndexFile::ReadSnapshot(env_, path, entry_size)
+                              : IndexFile::OpenReadOnly(env_, path, entry_size);
+  };
+  ASSIGN_OR_RETURN(std::unique_ptr<IndexFile> offset_file,
+                   open(offset_index_path_, OffsetIndex::kEntrySize));
+  ASSIGN_OR_RETURN(std::unique_ptr<IndexFile> time_file,
+                   open(time_index_path_, TimeIndex::kEntrySize));
+  auto indexes = std::make_unique<Indexes>();
+  indexes->offset =
+      std::make_unique<OffsetIndex>(base_offset_, std::move(offset_file));
+  indexes->time =
+      std::make_unique<TimeIndex>(base_offset_, std::move(time_file));
+  return indexes;
 }
 
 absl::StatusOr<std::unique_ptr<Segment::Indexes>> Segment::OpenClosedIndexes(
     const File& log) const {
   const int64_t next = next_offset();
   const uint64_t log_size = size();
-  absl::StatusOr<std::unique_ptr<IndexFile>> offset_file =
-      OpenIndexForReading(offset_index_path_, OffsetIndex::kEntrySize);
-  absl::StatusOr<std::unique_ptr<IndexFile>> time_file =
-      OpenIndexForReading(time_index_path_, TimeIndex::kEntrySize);
-  absl::Status problem;
-  if (offset_file.ok() && time_file.ok()) {
-    auto indexes = std::make_unique<Indexes>();
-    indexes->offset =
-        std::make_unique<OffsetIndex>(base_offset_, *std::move(offset_file));
-    indexes->time =
-        std::make_unique<TimeIndex>(base_offset_, *std::move(time_file));
+  absl::StatusOr<std::unique_ptr<Indexes>> opened = OpenIndexesForReading();
+  absl::Status problem = opened.status();
+  if (opened.ok()) {
+    std::unique_ptr<Indexes>& indexes = *opened;
     problem = indexes->offset->SanityCheck(next, log_size);
     if (problem.ok()) problem = indexes->time->SanityCheck(next);
     // Seal indexes a closed segment's last batch: an index that does not
@@ -128,23 +134,21 @@ absl::StatusOr<std::unique_ptr<Segment::Indexes>> Segment::OpenClosedIndexes(
       problem = absl::DataLossError(absl::StrCat(
           "offset index does not end at the last offset ", next - 1));
     }
-    if (problem.ok()) return indexes;
-  } else {
-    problem = offset_file.ok() ? time_file.status() : offset_file.status();
+    if (problem.ok()) return std::move(indexes);
   }
   // An index is a cache: rebuild it from the .log.
   ASSIGN_OR_RETURN(std::unique_ptr<Indexes> rebuilt, CreateEmptyIndexes());
   ASSIGN_OR_RETURN(const ScanResult scan,
                    ScanAndIndex(log, log_size, *rebuilt));
   if (!scan.stop_reason.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("rebuilding the indexes of ", log_path_, " (", problem.message(),
-                     "): ", scan.stop_reason.message()));
+    return absl::DataLossError(absl::StrCat("rebuilding the indexes of ",
+                                            log_path_, " (", problem.message(),
+                                            "): ", scan.stop_reason.message()));
   }
   if (scan.next_offset != next) {
-    return absl::DataLossError(absl::StrCat(
-        log_path_, " ends at offset ", scan.next_offset - 1,
-        " but the next segment starts at ", next));
+    return absl::DataLossError(
+        absl::StrCat(log_path_, " ends at offset ", scan.next_offset - 1,
+                     " but the next segment starts at ", next));
   }
   IndexCursor final_entries = scan.cursor;
   RETURN_IF_ERROR(rebuilt->time->MaybeAppend(
@@ -219,10 +223,10 @@ absl::Status Segment::WalkTail(const File& log, OffsetPosition start) {
   std::optional<int64_t> expected_base;
   while (scanner.Next()) {
     const BatchHeader& header = scanner.header();
-    const bool continues =
-        expected_base ? header.base_offset == *expected_base
-                      : header.base_offset <= start.offset &&
-                            start.offset <= header.last_offset();
+    const bool continues = expected_base
+                               ? header.base_offset == *expected_base
+                               : header.base_offset <= start.offset &&
+                                     start.offset <= header.last_offset();
     if (!continues || header.records_count <= 0 ||
         header.last_offset_delta != header.records_count - 1) {
       return absl::DataLossError(absl::StrCat(
@@ -254,18 +258,11 @@ absl::StatusOr<std::optional<SegmentRecovery>> Segment::LoadTail() {
   } else {
     // The indexes' last entries were written by Seal at the clean close:
     // the largest timestamp, and the position of the last batch.
-    absl::StatusOr<std::unique_ptr<IndexFile>> offset_file =
-        OpenIndexForReading(offset_index_path_, OffsetIndex::kEntrySize);
-    absl::StatusOr<std::unique_ptr<IndexFile>> time_file =
-        OpenIndexForReading(time_index_path_, TimeIndex::kEntrySize);
-    absl::Status usable = offset_file.ok() ? time_file.status()
-                                           : offset_file.status();
-    auto indexes = std::make_unique<Indexes>();
+    absl::StatusOr<std::unique_ptr<Indexes>> opened = OpenIndexesForReading();
+    absl::Status usable = opened.status();
+    std::unique_ptr<Indexes> indexes;
     if (usable.ok()) {
-      indexes->offset =
-          std::make_unique<OffsetIndex>(base_offset_, *std::move(offset_file));
-      indexes->time =
-          std::make_unique<TimeIndex>(base_offset_, *std::move(time_file));
+      indexes = *std::move(opened);
       const int64_t no_limit = std::numeric_limits<int64_t>::max();
       usable = indexes->offset->SanityCheck(no_limit, size());
       if (usable.ok()) usable = indexes->time->SanityCheck(no_limit);
@@ -274,8 +271,7 @@ absl::StatusOr<std::optional<SegmentRecovery>> Segment::LoadTail() {
       const std::optional<TimestampOffset> time_entry =
           indexes->time->LastEntry();
       cursor_ = IndexCursor{};
-      cursor_.max_timestamp =
-          time_entry ? time_entry->timestamp : kNoTimestamp;
+      cursor_.max_timestamp = time_entry ? time_entry->timestamp : kNoTimestamp;
       cursor_.offset_of_max_timestamp =
           time_entry ? time_entry->offset : base_offset_;
       const std::optional<OffsetPosition> last = indexes->offset->LastEntry();
@@ -285,7 +281,8 @@ absl::StatusOr<std::optional<SegmentRecovery>> Segment::LoadTail() {
     if (!usable.ok()) {
       // The files say clean but do not add up: scan the segment instead.
       ASSIGN_OR_RETURN(SegmentRecovery recovery, Recover());
-      if (recovery.reason.empty()) recovery.reason = std::string(usable.message());
+      if (recovery.reason.empty())
+        recovery.reason = std::string(usable.message());
       return recovery;
     }
     MutexLock lock(&load_mu_);
@@ -313,11 +310,10 @@ absl::Status Segment::Activate() {
                                  OffsetIndex::kEntrySize,
                                  options_.max_index_bytes, offset_entries);
     absl::StatusOr<std::unique_ptr<IndexFile>> time_file =
-        offset_file.ok()
-            ? IndexFile::OpenForAppend(env_, time_index_path_,
-                                       TimeIndex::kEntrySize,
-                                       options_.max_index_bytes, time_entries)
-            : offset_file.status();
+        offset_file.ok() ? IndexFile::OpenForAppend(
+                               env_, time_index_path_, TimeIndex::kEntrySize,
+                               options_.max_index_bytes, time_entries)
+                         : offset_file.status();
     if (!time_file.ok()) {
       if (absl::IsInvalidArgument(time_file.status())) {
         // The entries no longer fit the configured index size.

@@ -12,19 +12,19 @@
 
 // Returns from the enclosing function with the status of `expr` if it is not
 // OK. `expr` may be an absl::Status or an absl::StatusOr<T>.
-#define RETURN_IF_ERROR(expr)                                           \
-  do {                                                                  \
-    const absl::Status shiplog_status_ =                                \
-        ::shiplog::status_internal::AsStatus((expr));                   \
-    if (!shiplog_status_.ok()) return shiplog_status_;                  \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    const absl::Status shiplog_status_ =               \
+        ::shiplog::status_internal::AsStatus((expr));  \
+    if (!shiplog_status_.ok()) return shiplog_status_; \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status from
 // the enclosing function, otherwise moves the value into `lhs`, which may be
 // a declaration (`ASSIGN_OR_RETURN(auto x, F())`) or an existing variable.
 // It expands to several statements: under an `if`, use braces.
-#define ASSIGN_OR_RETURN(lhs, rexpr)                                        \
-  SHIPLOG_ASSIGN_OR_RETURN_IMPL_(                                           \
+#define ASSIGN_OR_RETURN(lhs, rexpr) \
+  SHIPLOG_ASSIGN_OR_RETURN_IMPL_(    \
       SHIPLOG_STATUS_CONCAT_(shiplog_statusor_, __LINE__), lhs, rexpr)
 
 #define SHIPLOG_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \

@@ -35,8 +35,8 @@ std::pair<absl::string_view, int64_t> SplitLogName(absl::string_view name) {
 }  // namespace
 
 std::string FormatCheckpoint(const OffsetCheckpoint& offsets) {
-  std::string text = absl::StrCat(kCheckpointVersion, "\n", offsets.size(),
-                                  "\n");
+  std::string text =
+      absl::StrCat(kCheckpointVersion, "\n", offsets.size(), "\n");
   for (const auto& [name, offset] : offsets) {
     const auto [topic, partition] = SplitLogName(name);
     absl::StrAppend(&text, topic, " ", partition, " ", offset, "\n");
@@ -51,17 +51,15 @@ absl::StatusOr<OffsetCheckpoint> ParseCheckpoint(absl::string_view text) {
     return absl::DataLossError("checkpoint: missing version or entry count");
   }
   int version = 0;
-  if (!absl::SimpleAtoi(lines[0], &version) ||
-      version != kCheckpointVersion) {
-    return absl::DataLossError(
-        absl::StrCat("checkpoint line 1: unsupported version '", lines[0],
-                     "'"));
+  if (!absl::SimpleAtoi(lines[0], &version) || version != kCheckpointVersion) {
+    return absl::DataLossError(absl::StrCat(
+        "checkpoint line 1: unsupported version '", lines[0], "'"));
   }
   size_t count = 0;
   if (!absl::SimpleAtoi(lines[1], &count) || count != lines.size() - 2) {
-    return absl::DataLossError(absl::StrCat(
-        "checkpoint line 2: entry count '", lines[1], "' but ",
-        lines.size() - 2, " entries follow"));
+    return absl::DataLossError(
+        absl::StrCat("checkpoint line 2: entry count '", lines[1], "' but ",
+                     lines.size() - 2, " entries follow"));
   }
   OffsetCheckpoint offsets;
   for (size_t i = 2; i < lines.size(); ++i) {
@@ -70,15 +68,14 @@ absl::StatusOr<OffsetCheckpoint> ParseCheckpoint(absl::string_view text) {
     int64_t partition = 0;
     int64_t offset = 0;
     if (fields.size() != 3 || !absl::SimpleAtoi(fields[1], &partition) ||
-        !absl::SimpleAtoi(fields[2], &offset) || partition < -1 ||
-        offset < 0) {
+        !absl::SimpleAtoi(fields[2], &offset) || partition < -1 || offset < 0) {
       return absl::DataLossError(absl::StrCat(
-          "checkpoint line ", i + 1, ": expected 'topic partition offset', got '",
-          lines[i], "'"));
+          "checkpoint line ", i + 1,
+          ": expected 'topic partition offset', got '", lines[i], "'"));
     }
-    const std::string name =
-        partition < 0 ? std::string(fields[0])
-                      : absl::StrCat(fields[0], "-", partition);
+    const std::string name = partition < 0
+                                 ? std::string(fields[0])
+                                 : absl::StrCat(fields[0], "-", partition);
     offsets[name] = offset;
   }
   return offsets;

@@ -22,8 +22,8 @@ absl::Status ValidateLogName(absl::string_view name) {
   }
   if (name.size() > kMaxLogNameLength) {
     return absl::InvalidArgumentError(
-        absl::StrCat("log name is ", name.size(), " characters long; the limit is ",
-                     kMaxLogNameLength));
+        absl::StrCat("log name is ", name.size(),
+                     " characters long; the limit is ", kMaxLogNameLength));
   }
   for (char c : name) {
     if (!IsLogNameChar(c)) {
@@ -40,9 +40,10 @@ absl::Status ValidateLogName(absl::string_view name) {
         absl::StrCat("log name '", name, "' is not allowed"));
   }
   for (absl::string_view reserved :
-       {kLockFileName, kCleanShutdownFileName,
-        kRecoveryPointCheckpointFileName, kLogStartCheckpointFileName}) {
-    if (name == reserved || name == absl::StrCat(reserved, kTemporaryFileSuffix)) {
+       {kLockFileName, kCleanShutdownFileName, kRecoveryPointCheckpointFileName,
+        kLogStartCheckpointFileName}) {
+    if (name == reserved ||
+        name == absl::StrCat(reserved, kTemporaryFileSuffix)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "log name '", name, "' is reserved for the store's own files"));
     }

@@ -29,8 +29,8 @@ Store::~Store() { (void)Close(); }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(
     const std::string& path, const StoreOptions& options) {
-  RETURN_IF_ERROR(Annotate(options.default_log_config.Validate(),
-                           "default log settings"));
+  RETURN_IF_ERROR(
+      Annotate(options.default_log_config.Validate(), "default log settings"));
   Env* env = options.env != nullptr ? options.env : Env::Default();
   std::unique_ptr<Store> store(new Store(path, options, env));
   RETURN_IF_ERROR(store->Load());
@@ -78,21 +78,20 @@ absl::Status Store::Load() {
     } else if (absl::IsDataLoss(read.status())) {
       // Without it every log is recovered from its first segment: slower,
       // never lossy.
-      load_notes_.push_back(absl::StrCat(read.status().message(),
-                                         "; ignoring it"));
+      load_notes_.push_back(
+          absl::StrCat(read.status().message(), "; ignoring it"));
     } else {
       return read.status();
     }
   }
-  ASSIGN_OR_RETURN(const std::vector<std::string> names,
-                   env_->ListDir(path_));
+  ASSIGN_OR_RETURN(const std::vector<std::string> names, env_->ListDir(path_));
   for (const std::string& name : names) {
     const std::string entry = JoinPath(path_, name);
     ASSIGN_OR_RETURN(const FileInfo entry_info, env_->Stat(entry));
     if (!entry_info.is_directory) continue;
     if (absl::Status valid = ValidateLogName(name); !valid.ok()) {
-      load_notes_.push_back(absl::StrCat("skipping directory ", entry, ": ",
-                                         valid.message()));
+      load_notes_.push_back(
+          absl::StrCat("skipping directory ", entry, ": ", valid.message()));
       continue;
     }
     RETURN_IF_ERROR(LoadLogLocked(name, {}, /*created=*/false).status());
@@ -121,9 +120,9 @@ absl::StatusOr<std::shared_ptr<Log>> Store::LoadLogLocked(
   const LogConfig config = overrides.ApplyTo(stored);
   RETURN_IF_ERROR(Annotate(config.Validate(), absl::StrCat("log ", name)));
   if (!(config == stored)) {
-    RETURN_IF_ERROR(WriteFileAtomically(
-        env_, JoinPath(directory, kLogConfigFileName),
-        FormatLogConfig(config)));
+    RETURN_IF_ERROR(WriteFileAtomically(env_,
+                                        JoinPath(directory, kLogConfigFileName),
+                                        FormatLogConfig(config)));
   }
   LogOpenOptions open_options;
   open_options.read_only = options_.read_only;
@@ -131,8 +130,7 @@ absl::StatusOr<std::shared_ptr<Log>> Store::LoadLogLocked(
   if (auto it = recovery_points_.find(name); it != recovery_points_.end()) {
     open_options.recovery_point = it->second;
   }
-  if (auto it = log_start_offsets_.find(name);
-      it != log_start_offsets_.end()) {
+  if (auto it = log_start_offsets_.find(name); it != log_start_offsets_.end()) {
     open_options.log_start_offset = it->second;
   }
   ASSIGN_OR_RETURN(std::shared_ptr<Log> log,
@@ -151,9 +149,9 @@ absl::StatusOr<std::shared_ptr<Log>> Store::CreateLogLocked(
   const std::string directory = JoinPath(path_, name);
   absl::Status created = env_->CreateDir(directory);
   if (absl::IsAlreadyExists(created)) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "cannot create log ", name, ": ", directory,
-        " exists and is not a log directory"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("cannot create log ", name, ": ", directory,
+                     " exists and is not a log directory"));
   }
   RETURN_IF_ERROR(created);
   RETURN_IF_ERROR(WriteFileAtomically(
@@ -181,8 +179,7 @@ absl::StatusOr<std::shared_ptr<Log>> Store::OpenLog(
     const LogConfig current = log->config();
     const LogConfig wanted = overrides.ApplyTo(current);
     if (!(wanted == current)) {
-      RETURN_IF_ERROR(
-          Annotate(wanted.Validate(), absl::StrCat("log ", name)));
+      RETURN_IF_ERROR(Annotate(wanted.Validate(), absl::StrCat("log ", name)));
       RETURN_IF_ERROR(WriteFileAtomically(
           env_, JoinPath(log->directory(), kLogConfigFileName),
           FormatLogConfig(wanted)));
@@ -261,9 +258,9 @@ absl::Status Store::Checkpoint() {
     recovery_points[log->name()] = log->committed_offset();
     log_start_offsets[log->name()] = log->start_offset();
   }
-  RETURN_IF_ERROR(WriteCheckpoint(
-      env_, JoinPath(path_, kRecoveryPointCheckpointFileName),
-      recovery_points));
+  RETURN_IF_ERROR(
+      WriteCheckpoint(env_, JoinPath(path_, kRecoveryPointCheckpointFileName),
+                      recovery_points));
   RETURN_IF_ERROR(WriteCheckpoint(
       env_, JoinPath(path_, kLogStartCheckpointFileName), log_start_offsets));
   const int64_t now = env_->NowMs();
@@ -278,8 +275,7 @@ absl::Status Store::RunMaintenance() {
   absl::Status first_error;
   for (const std::shared_ptr<Log>& log : Logs()) {
     const std::string context = absl::StrCat("log ", log->name());
-    KeepFirstError(&first_error,
-                   Annotate(log->MaybeFlushForAge(now), context));
+    KeepFirstError(&first_error, Annotate(log->MaybeFlushForAge(now), context));
     KeepFirstError(&first_error, Annotate(log->MaybeRollForAge(now), context));
     KeepFirstError(&first_error,
                    Annotate(log->EnforceRetention(now).status(), context));
@@ -287,7 +283,8 @@ absl::Status Store::RunMaintenance() {
   bool checkpoint_due;
   {
     MutexLock lock(&mu_);
-    checkpoint_due = now - last_checkpoint_ms_ >= options_.checkpoint_interval_ms;
+    checkpoint_due =
+        now - last_checkpoint_ms_ >= options_.checkpoint_interval_ms;
   }
   if (checkpoint_due) KeepFirstError(&first_error, Checkpoint());
   return first_error;
@@ -336,8 +333,8 @@ absl::Status Store::Close() {
   KeepFirstError(&first_error, Checkpoint());
   // Only a store whose every log is flushed may skip recovery next time.
   if (first_error.ok()) {
-    first_error = WriteFileAtomically(
-        env_, JoinPath(path_, kCleanShutdownFileName), "");
+    first_error =
+        WriteFileAtomically(env_, JoinPath(path_, kCleanShutdownFileName), "");
   }
   lock_.reset();
   return first_error;

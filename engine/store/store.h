@@ -26,11 +26,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/sync/mutex.h"
 #include "engine/io/env.h"
 #include "engine/log/log.h"
 #include "engine/log/log_config.h"
 #include "engine/store/checkpoint_file.h"
+#include "engine/sync/mutex.h"
 
 namespace shiplog {
 

@@ -89,15 +89,14 @@ void SetCounters(benchmark::State& state, uint64_t bytes, int64_t records) {
   state.SetItemsProcessed(records);
 }
 
-void BM_AppendRecords(benchmark::State& state) {
-  const std::vector<std::string> values = MakeValues(state.range(0),
-                                                     state.range(1));
-  const std::vector<RecordView> records = Views(values);
+// Times `append()` (one batch per call) on a scratch log kept bounded.
+template <typename AppendFn>
+void RunAppends(benchmark::State& state, AppendFn append) {
   BenchLog bench;
   if (!bench.Open(state)) return;
   uint64_t bytes = 0;
   for (auto _ : state) {
-    absl::StatusOr<AppendResult> appended = bench.log->Append(records);
+    absl::StatusOr<AppendResult> appended = append(*bench.log);
     if (!appended.ok()) {
       state.SkipWithError(std::string(appended.status().message()).c_str());
       break;
@@ -106,31 +105,27 @@ void BM_AppendRecords(benchmark::State& state) {
     bench.KeepBounded(state);
   }
   SetCounters(state, bytes, state.iterations() * state.range(1));
+}
+
+void BM_AppendRecords(benchmark::State& state) {
+  const std::vector<std::string> values =
+      MakeValues(state.range(0), state.range(1));
+  const std::vector<RecordView> records = Views(values);
+  RunAppends(state, [&](Log& log) { return log.Append(records); });
 }
 
 void BM_AppendBatches(benchmark::State& state) {
-  const std::vector<std::string> values = MakeValues(state.range(0),
-                                                     state.range(1));
+  const std::vector<std::string> values =
+      MakeValues(state.range(0), state.range(1));
   std::string batch = EncodeOnce(Views(values));
-  BenchLog bench;
-  if (!bench.Open(state)) return;
-  uint64_t bytes = 0;
-  for (auto _ : state) {
-    absl::StatusOr<AppendResult> appended =
-        bench.log->AppendBatches(absl::MakeSpan(batch));
-    if (!appended.ok()) {
-      state.SkipWithError(std::string(appended.status().message()).c_str());
-      break;
-    }
-    bytes += appended->bytes;
-    bench.KeepBounded(state);
-  }
-  SetCounters(state, bytes, state.iterations() * state.range(1));
+  RunAppends(state, [&](Log& log) {
+    return log.AppendBatches(absl::MakeSpan(batch));
+  });
 }
 
 void BM_RawWrite(benchmark::State& state) {
-  const std::vector<std::string> values = MakeValues(state.range(0),
-                                                     state.range(1));
+  const std::vector<std::string> values =
+      MakeValues(state.range(0), state.range(1));
   const std::string batch = EncodeOnce(Views(values));
   BenchDir dir;
   const int fd = open(dir.Join("raw").c_str(),

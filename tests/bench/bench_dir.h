@@ -13,8 +13,8 @@ class BenchDir {
  public:
   BenchDir() {
     const char* base = std::getenv("TMPDIR");
-    std::string templ = std::string(base && *base ? base : "/tmp") +
-                        "/shiplog-bench-XXXXXX";
+    std::string templ =
+        std::string(base && *base ? base : "/tmp") + "/shiplog-bench-XXXXXX";
     if (mkdtemp(templ.data()) != nullptr) path_ = templ;
   }
   ~BenchDir() {
@@ -26,9 +26,7 @@ class BenchDir {
 
   bool ok() const { return !path_.empty(); }
   const std::string& path() const { return path_; }
-  std::string Join(const std::string& name) const {
-    return path_ + "/" + name;
-  }
+  std::string Join(const std::string& name) const { return path_ + "/" + name; }
 
  private:
   std::string path_;

@@ -18,7 +18,7 @@ namespace {
 
 constexpr uint64_t kIndexBytes = 10 << 20;
 constexpr int64_t kBase = 1'000'000;
-constexpr int64_t kOffsetStep = 7;     // records per indexed batch
+constexpr int64_t kOffsetStep = 7;  // records per indexed batch
 constexpr uint32_t kPositionStep = 1000;
 constexpr int kTargets = 1 << 16;
 
@@ -28,13 +28,14 @@ enum Pattern { kRandom = 0, kTail = 1 };
 
 std::vector<int64_t> Targets(int64_t entries, int pattern) {
   std::mt19937_64 random(pattern);
-  const int64_t first = pattern == kTail ? std::max<int64_t>(0, entries - 1000)
-                                         : 0;
+  const int64_t first =
+      pattern == kTail ? std::max<int64_t>(0, entries - 1000) : 0;
   std::vector<int64_t> targets(kTargets);
   for (int64_t& target : targets) {
-    target = kBase + (first + static_cast<int64_t>(
-                                  random() % (entries - first))) *
-                         kOffsetStep + static_cast<int64_t>(random() % 7);
+    target = kBase +
+             (first + static_cast<int64_t>(random() % (entries - first))) *
+                 kOffsetStep +
+             static_cast<int64_t>(random() % 7);
   }
   return targets;
 }
@@ -45,9 +46,9 @@ struct FullOffsetIndex {
   int64_t entries = 0;
 
   explicit FullOffsetIndex(benchmark::State& state) {
-    auto file = IndexFile::OpenForAppend(Env::Default(), dir.Join("x.index"),
-                                         OffsetIndex::kEntrySize, kIndexBytes,
-                                         0);
+    auto file =
+        IndexFile::OpenForAppend(Env::Default(), dir.Join("x.index"),
+                                 OffsetIndex::kEntrySize, kIndexBytes, 0);
     if (!file.ok()) {
       state.SkipWithError("cannot create the index");
       return;

@@ -9,8 +9,8 @@ namespace shiplog::bench {
 
 void RatioReporter::Compare(std::string measured, std::string baseline,
                             std::string metric) {
-  pairs_.push_back({std::move(measured), std::move(baseline),
-                    std::move(metric)});
+  pairs_.push_back(
+      {std::move(measured), std::move(baseline), std::move(metric)});
 }
 
 void RatioReporter::ReportRuns(const std::vector<Run>& runs) {
@@ -18,8 +18,8 @@ void RatioReporter::ReportRuns(const std::vector<Run>& runs) {
     if (run.error_occurred) continue;
     // With repetitions, the median stands for the benchmark; a single run
     // stands for itself.
-    const bool median = run.run_type == Run::RT_Aggregate &&
-                        run.aggregate_name == "median";
+    const bool median =
+        run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
     if (!median && run.run_type != Run::RT_Iteration) continue;
     const std::string name = run.run_name.str();
     if (!median && medians_.contains(name)) continue;

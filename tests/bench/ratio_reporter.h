@@ -22,8 +22,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
   // Higher-is-better counters ("bytes_per_second", "items_per_second") or
   // "real_time" (lower is better; the ratio printed is baseline / measured
   // speed-up the other way round, so above 100% is always "faster").
-  void Compare(std::string measured, std::string baseline,
-               std::string metric);
+  void Compare(std::string measured, std::string baseline, std::string metric);
 
   void ReportRuns(const std::vector<Run>& runs) override;
   void Finalize() override;

@@ -48,8 +48,8 @@ class TestFile final : public File {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<File>> TestEnv::OpenFile(
-    const std::string& path, OpenMode mode) {
+absl::StatusOr<std::unique_ptr<File>> TestEnv::OpenFile(const std::string& path,
+                                                        OpenMode mode) {
   absl::StatusOr<std::unique_ptr<File>> file = base_->OpenFile(path, mode);
   if (!file.ok()) return file.status();
   return std::unique_ptr<File>(new TestFile(this, *std::move(file)));

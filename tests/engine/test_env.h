@@ -12,8 +12,8 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "engine/sync/mutex.h"
 #include "engine/io/env.h"
+#include "engine/sync/mutex.h"
 
 namespace shiplog::testing {
 

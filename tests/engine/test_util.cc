@@ -10,9 +10,8 @@ namespace shiplog::testing {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string templ =
-      absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp",
-                   "/shiplog-test-XXXXXX");
+  std::string templ = absl::StrCat(
+      base != nullptr && *base != '\0' ? base : "/tmp", "/shiplog-test-XXXXXX");
   if (mkdtemp(templ.data()) == nullptr) {
     ADD_FAILURE() << "mkdtemp(" << templ << ") failed";
   }

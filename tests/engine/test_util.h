@@ -7,31 +7,25 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/status/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace shiplog::testing {
 
-inline const absl::Status& ToStatus(const absl::Status& status) {
-  return status;
-}
-template <typename T>
-const absl::Status& ToStatus(const absl::StatusOr<T>& status_or) {
-  return status_or.status();
-}
+using ::shiplog::status_internal::AsStatus;
 
 // Matches an absl::Status or absl::StatusOr<T> with the given code and a
 // message matching `message_matcher`.
 MATCHER_P2(StatusIs, code, message_matcher,
            absl::StrCat("has status code ", absl::StatusCodeToString(code))) {
-  const absl::Status& status = ToStatus(arg);
+  const absl::Status& status = AsStatus(arg);
   if (status.code() != code) {
     *result_listener << "whose status is " << status;
     return false;
   }
-  return ::testing::ExplainMatchResult(message_matcher,
-                                       std::string(status.message()),
-                                       result_listener);
+  return ::testing::ExplainMatchResult(
+      message_matcher, std::string(status.message()), result_listener);
 }
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents when
@@ -56,13 +50,13 @@ class TempDir {
 #define SHIPLOG_TEST_CONCAT_(a, b) SHIPLOG_TEST_CONCAT_INNER_(a, b)
 
 #define ASSERT_OK(expr) \
-  ASSERT_EQ(::shiplog::testing::ToStatus((expr)), absl::OkStatus())
+  ASSERT_EQ(::shiplog::status_internal::AsStatus((expr)), absl::OkStatus())
 #define EXPECT_OK(expr) \
-  EXPECT_EQ(::shiplog::testing::ToStatus((expr)), absl::OkStatus())
+  EXPECT_EQ(::shiplog::status_internal::AsStatus((expr)), absl::OkStatus())
 
 // ASSERT_OK_AND_ASSIGN(auto value, FunctionReturningStatusOr());
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                  \
-  SHIPLOG_ASSERT_OK_AND_ASSIGN_IMPL_(                                     \
+#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
+  SHIPLOG_ASSERT_OK_AND_ASSIGN_IMPL_(    \
       SHIPLOG_TEST_CONCAT_(shiplog_statusor_, __LINE__), lhs, rexpr)
 #define SHIPLOG_ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                                       \

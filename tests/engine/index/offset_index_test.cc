@@ -20,15 +20,15 @@ class OffsetIndexTest : public ::testing::Test {
  protected:
   std::unique_ptr<OffsetIndex> OpenForAppend(uint64_t max_bytes,
                                              size_t valid_entries = 0) {
-    auto file = IndexFile::OpenForAppend(Env::Default(), path_,
-                                         OffsetIndex::kEntrySize, max_bytes,
-                                         valid_entries);
+    auto file =
+        IndexFile::OpenForAppend(Env::Default(), path_, OffsetIndex::kEntrySize,
+                                 max_bytes, valid_entries);
     EXPECT_OK(file);
     return std::make_unique<OffsetIndex>(kBase, *std::move(file));
   }
   std::unique_ptr<OffsetIndex> OpenReadOnly() {
-    auto file = IndexFile::OpenReadOnly(Env::Default(), path_,
-                                        OffsetIndex::kEntrySize);
+    auto file =
+        IndexFile::OpenReadOnly(Env::Default(), path_, OffsetIndex::kEntrySize);
     EXPECT_OK(file);
     return std::make_unique<OffsetIndex>(kBase, *std::move(file));
   }
@@ -109,14 +109,12 @@ TEST_F(OffsetIndexTest, AppendRejectsEntriesThatDoNotIncrease) {
 
 TEST_F(OffsetIndexTest, EntriesAreKafkaBytesAndTrimLeavesOnlyThem) {
   auto index = OpenForAppend(4096);
-  ASSERT_OK_AND_ASSIGN(FileInfo preallocated,
-                       Env::Default()->Stat(path_));
+  ASSERT_OK_AND_ASSIGN(FileInfo preallocated, Env::Default()->Stat(path_));
   EXPECT_EQ(preallocated.size, 4096u);
   ASSERT_OK(index->Append(kBase + 3, 0x01020304));
   ASSERT_OK(index->Append(kBase + 0x10000, 0x0a0b0c0d));
   ASSERT_OK(index->Trim());
-  ASSERT_OK_AND_ASSIGN(std::string bytes,
-                       ReadSmallFile(Env::Default(), path_));
+  ASSERT_OK_AND_ASSIGN(std::string bytes, ReadSmallFile(Env::Default(), path_));
   EXPECT_EQ(bytes, std::string("\x00\x00\x00\x03\x01\x02\x03\x04"
                                "\x00\x01\x00\x00\x0a\x0b\x0c\x0d",
                                16));
@@ -148,9 +146,9 @@ TEST_F(OffsetIndexTest, FullKeepsOneSlotForTheSealEntry) {
   }
   EXPECT_TRUE(index->IsFull());
   ASSERT_OK(index->Append(kBase + 4, 400));
-  EXPECT_THAT(index->Append(kBase + 5, 500),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("full")));
+  EXPECT_THAT(
+      index->Append(kBase + 5, 500),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("full")));
 }
 
 TEST_F(OffsetIndexTest, TruncateToForgetsEntriesAtOrAboveOffset) {
@@ -189,26 +187,26 @@ TEST_F(OffsetIndexTest, SanityCheckRejectsZeroFilledTail) {
   }
   auto reopened = OpenReadOnly();
   EXPECT_EQ(reopened->entries(), 8u);
-  EXPECT_THAT(reopened->SanityCheck(kBase + 11, 1000),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       HasSubstr("are not increasing")));
+  EXPECT_THAT(
+      reopened->SanityCheck(kBase + 11, 1000),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("are not increasing")));
 }
 
 TEST_F(OffsetIndexTest, OpenReadOnlyRejectsPartialEntry) {
   ASSERT_OK(WriteFileAtomically(Env::Default(), path_, "0123456789"));
-  EXPECT_THAT(IndexFile::OpenReadOnly(Env::Default(), path_,
-                                      OffsetIndex::kEntrySize),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       HasSubstr("not a multiple of the 8-byte entry")));
+  EXPECT_THAT(
+      IndexFile::OpenReadOnly(Env::Default(), path_, OffsetIndex::kEntrySize),
+      StatusIs(absl::StatusCode::kDataLoss,
+               HasSubstr("not a multiple of the 8-byte entry")));
 }
 
 TEST_F(OffsetIndexTest, SnapshotSurvivesTheFileShrinkingUnderIt) {
   auto writer = OpenForAppend(4096);
   ASSERT_OK(writer->Append(kBase + 5, 100));
   ASSERT_OK(writer->Append(kBase + 9, 300));
-  ASSERT_OK_AND_ASSIGN(auto file, IndexFile::ReadSnapshot(
-                                      Env::Default(), path_,
-                                      OffsetIndex::kEntrySize));
+  ASSERT_OK_AND_ASSIGN(
+      auto file,
+      IndexFile::ReadSnapshot(Env::Default(), path_, OffsetIndex::kEntrySize));
   const OffsetIndex snapshot(kBase, std::move(file));
   EXPECT_EQ(snapshot.entries(), 4096u / OffsetIndex::kEntrySize);
   // The writer trims the preallocated file; a mapping of the old length
@@ -221,10 +219,10 @@ TEST_F(OffsetIndexTest, SnapshotSurvivesTheFileShrinkingUnderIt) {
 
 TEST(IndexFileTest, OpenForAppendNeedsRoomForTwoEntries) {
   TempDir dir;
-  EXPECT_THAT(IndexFile::OpenForAppend(Env::Default(), dir.Join("x.index"),
-                                       8, 15, 0),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("need at least 2")));
+  EXPECT_THAT(
+      IndexFile::OpenForAppend(Env::Default(), dir.Join("x.index"), 8, 15, 0),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("need at least 2")));
 }
 
 }  // namespace

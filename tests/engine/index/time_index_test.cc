@@ -60,11 +60,9 @@ TEST_F(TimeIndexTest, EntriesAreKafkaBytes) {
   auto index = Open(4096);
   ASSERT_OK(index->MaybeAppend(0x0102030405060708, kBase + 0x0a0b));
   ASSERT_OK(index->Trim());
-  ASSERT_OK_AND_ASSIGN(std::string bytes,
-                       ReadSmallFile(Env::Default(), path_));
-  EXPECT_EQ(bytes,
-            std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x00\x00\x0a\x0b",
-                        12));
+  ASSERT_OK_AND_ASSIGN(std::string bytes, ReadSmallFile(Env::Default(), path_));
+  EXPECT_EQ(bytes, std::string(
+                       "\x01\x02\x03\x04\x05\x06\x07\x08\x00\x00\x0a\x0b", 12));
 }
 
 TEST_F(TimeIndexTest, RollMayUseTheReservedLastSlot) {
@@ -72,9 +70,9 @@ TEST_F(TimeIndexTest, RollMayUseTheReservedLastSlot) {
   ASSERT_OK(index->MaybeAppend(100, kBase));
   ASSERT_OK(index->MaybeAppend(200, kBase + 1));
   EXPECT_TRUE(index->IsFull());
-  EXPECT_THAT(index->MaybeAppend(300, kBase + 2),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("full")));
+  EXPECT_THAT(
+      index->MaybeAppend(300, kBase + 2),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("full")));
   ASSERT_OK(index->MaybeAppend(300, kBase + 2, /*for_roll=*/true));
   EXPECT_EQ(index->LastEntry(), (TimestampOffset{300, kBase + 2}));
 }

@@ -32,8 +32,8 @@ TEST(PosixEnvTest, WriteAtThenReadAtRoundTrips) {
 
 TEST(PosixEnvTest, ReadAtIsShortOnlyAtEndOfFile) {
   TempDir dir;
-  ASSERT_OK_AND_ASSIGN(auto file, Env::Default()->OpenFile(
-                                      dir.Join("f"), OpenMode::kCreate));
+  ASSERT_OK_AND_ASSIGN(
+      auto file, Env::Default()->OpenFile(dir.Join("f"), OpenMode::kCreate));
   ASSERT_OK(file->WriteAt(0, "abc"));
   std::string buffer(10, '\0');
   ASSERT_OK_AND_ASSIGN(size_t n, file->ReadAt(1, absl::MakeSpan(buffer)));
@@ -44,9 +44,9 @@ TEST(PosixEnvTest, ReadAtIsShortOnlyAtEndOfFile) {
 
 TEST(PosixEnvTest, OpenMissingFileIsNotFound) {
   TempDir dir;
-  EXPECT_THAT(Env::Default()->OpenFile(dir.Join("missing"),
-                                       OpenMode::kReadOnly),
-              StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing")));
+  EXPECT_THAT(
+      Env::Default()->OpenFile(dir.Join("missing"), OpenMode::kReadOnly),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing")));
 }
 
 TEST(PosixEnvTest, CreateExclusiveRefusesExistingFile) {
@@ -59,8 +59,8 @@ TEST(PosixEnvTest, CreateExclusiveRefusesExistingFile) {
 
 TEST(PosixEnvTest, TruncateShrinksAndExtendsWithZeros) {
   TempDir dir;
-  ASSERT_OK_AND_ASSIGN(auto file, Env::Default()->OpenFile(
-                                      dir.Join("f"), OpenMode::kCreate));
+  ASSERT_OK_AND_ASSIGN(
+      auto file, Env::Default()->OpenFile(dir.Join("f"), OpenMode::kCreate));
   ASSERT_OK(file->WriteAt(0, "abcdef"));
   ASSERT_OK(file->Truncate(2));
   ASSERT_OK(file->Truncate(4));
@@ -72,8 +72,8 @@ TEST(PosixEnvTest, TruncateShrinksAndExtendsWithZeros) {
 TEST(PosixEnvTest, MapFileSeesWritesThroughTheFile) {
   TempDir dir;
   Env* env = Env::Default();
-  ASSERT_OK_AND_ASSIGN(auto file, env->OpenFile(dir.Join("f"),
-                                                OpenMode::kCreate));
+  ASSERT_OK_AND_ASSIGN(auto file,
+                       env->OpenFile(dir.Join("f"), OpenMode::kCreate));
   ASSERT_OK(file->Truncate(4096));
   ASSERT_OK_AND_ASSIGN(Mapping mapping, env->MapFile(*file, 4096, true));
   ASSERT_OK(file->WriteAt(10, "xyz"));
@@ -89,8 +89,8 @@ TEST(PosixEnvTest, MappingOutlivesItsFileAndMovesOwnership) {
   Env* env = Env::Default();
   Mapping moved;
   {
-    ASSERT_OK_AND_ASSIGN(auto file, env->OpenFile(dir.Join("f"),
-                                                  OpenMode::kCreate));
+    ASSERT_OK_AND_ASSIGN(auto file,
+                         env->OpenFile(dir.Join("f"), OpenMode::kCreate));
     ASSERT_OK(file->WriteAt(0, "data"));
     ASSERT_OK_AND_ASSIGN(Mapping mapping, env->MapFile(*file, 4, false));
     moved = std::move(mapping);

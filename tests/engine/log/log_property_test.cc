@@ -50,7 +50,8 @@ class LogPropertyTest : public LogTest,
         if (random_() % 2) header.value = RandomBytes(random_() % 10);
         record.headers.push_back(header);
       }
-      record.timestamp_ms = 1'700'000'000'000 + static_cast<int64_t>(random_() % 100'000);
+      record.timestamp_ms =
+          1'700'000'000'000 + static_cast<int64_t>(random_() % 100'000);
       batch.push_back(std::move(record));
     }
     std::vector<std::vector<RecordHeaderView>> header_views(batch.size());

@@ -160,8 +160,8 @@ TEST_F(LogRecoveryTest, FlippingAnyByteOfTheLastBatchDropsOnlyThatBatch) {
     const uint64_t in_batch = byte - positions[4];
     // partitionLeaderEpoch lies outside the CRC and means nothing to the
     // log: a batch with a different one is still whole and valid.
-    const bool harmless = in_batch >= kPartitionLeaderEpochPosition &&
-                          in_batch < kMagicPosition;
+    const bool harmless =
+        in_batch >= kPartitionLeaderEpochPosition && in_batch < kMagicPosition;
     EXPECT_EQ(log_->end_offset(), harmless ? 10 : 8);
     EXPECT_THAT(ReadValues(0),
                 ElementsAreArray(ValuesOfBatches(harmless ? 5 : 4)));
@@ -225,12 +225,15 @@ TEST_F(LogRecoveryTest, GarbageAfterTheLastBatchIsCut) {
 
 TEST_F(LogRecoveryTest, MissingIndexFilesAreRebuilt) {
   Open(SmallConfig());
-  for (int i = 0; i < 100; ++i) AppendValues(NumberedValues("v", i, 1), kTime + i);
+  for (int i = 0; i < 100; ++i)
+    AppendValues(NumberedValues("v", i, 1), kTime + i);
   const std::vector<int64_t> bases = log_->segment_base_offsets();
   ASSERT_GT(bases.size(), 3u);
   ASSERT_OK(log_->Close());
-  const std::string closed_index = SegmentPath(bases[1], kOffsetIndexFileSuffix);
-  const std::string closed_time_index = SegmentPath(bases[1], kTimeIndexFileSuffix);
+  const std::string closed_index =
+      SegmentPath(bases[1], kOffsetIndexFileSuffix);
+  const std::string closed_time_index =
+      SegmentPath(bases[1], kTimeIndexFileSuffix);
   const std::string index_before = ReadFile(closed_index);
   ASSERT_OK(env_.RemoveFile(closed_index));
   ASSERT_OK(env_.RemoveFile(closed_time_index));
@@ -246,7 +249,8 @@ TEST_F(LogRecoveryTest, MissingIndexFilesAreRebuilt) {
 
 TEST_F(LogRecoveryTest, ShortIndexFilesAreRebuilt) {
   Open(SmallConfig());
-  for (int i = 0; i < 100; ++i) AppendValues(NumberedValues("v", i, 1), kTime + i);
+  for (int i = 0; i < 100; ++i)
+    AppendValues(NumberedValues("v", i, 1), kTime + i);
   const std::vector<int64_t> bases = log_->segment_base_offsets();
   ASSERT_OK(log_->Close());
   const std::string index = SegmentPath(bases[1], kOffsetIndexFileSuffix);
@@ -263,7 +267,8 @@ TEST_F(LogRecoveryTest, ShortIndexFilesAreRebuilt) {
 
 TEST_F(LogRecoveryTest, IndexEntriesPastTheRecoveryPointAreNotTrusted) {
   Open(SmallConfig());
-  for (int i = 0; i < 5; ++i) AppendValues(NumberedValues("v", 3 * i, 3), kTime);
+  for (int i = 0; i < 5; ++i)
+    AppendValues(NumberedValues("v", 3 * i, 3), kTime);
   log_.reset();
   // Entries that look plausible but point at the wrong batches.
   const std::string index = SegmentPath(0, kOffsetIndexFileSuffix);

@@ -72,8 +72,7 @@ TEST_F(LogTest, AppendBatchesRejectsTheWholeCallIfOneBatchIsCorrupt) {
   bad.bytes[bad.bytes.size() - 3] ^= 0x40;  // inside the CRC's coverage
   std::string both = good.bytes + bad.bytes;
   EXPECT_THAT(log_->AppendBatches(absl::MakeSpan(both)),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       HasSubstr("CRC mismatch")));
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("CRC mismatch")));
   EXPECT_EQ(log_->end_offset(), 0);
   EXPECT_EQ(log_->size_bytes(), 0u);
 }
@@ -84,9 +83,9 @@ TEST_F(LogTest, RollsWhenTheActiveSegmentWouldPassSegmentBytes) {
   const std::vector<int64_t> bases = log_->segment_base_offsets();
   ASSERT_GT(bases.size(), 2u);
   for (size_t i = 0; i < bases.size(); ++i) {
-    ASSERT_OK_AND_ASSIGN(FileInfo info,
-                         env_.Stat(dir_.Join(SegmentFileName(bases[i],
-                                                             kLogFileSuffix))));
+    ASSERT_OK_AND_ASSIGN(
+        FileInfo info,
+        env_.Stat(dir_.Join(SegmentFileName(bases[i], kLogFileSuffix))));
     EXPECT_LE(info.size, 1024u);
     if (i + 1 < bases.size()) {
       EXPECT_GT(info.size, 900u);
@@ -172,9 +171,8 @@ TEST_F(LogTest, ReadOutsideTheLogIsOutOfRange) {
   EXPECT_THAT(log_->Read(2, 100),
               StatusIs(absl::StatusCode::kOutOfRange,
                        HasSubstr("past the end of log orders-0 (offset 1)")));
-  EXPECT_THAT(log_->Read(-1, 100),
-              StatusIs(absl::StatusCode::kOutOfRange,
-                       HasSubstr("before the start")));
+  EXPECT_THAT(log_->Read(-1, 100), StatusIs(absl::StatusCode::kOutOfRange,
+                                            HasSubstr("before the start")));
 }
 
 TEST_F(LogTest, OffsetForTimeFindsTheFirstRecordNotOlder) {
@@ -267,17 +265,16 @@ TEST_F(LogTest, FailedFsyncTurnsTheLogReadOnlyAndIsNotRetried) {
   env_.FailSyncsWith(0);
   const int syncs = env_.sync_count();
   // Syncing again could "succeed" over pages the kernel already dropped.
-  EXPECT_THAT(log_->Flush(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("Input/output error")));
+  EXPECT_THAT(log_->Flush(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                      HasSubstr("Input/output error")));
   EXPECT_EQ(env_.sync_count(), syncs);
   EXPECT_THAT(log_->Append(::shiplog::testing::ValueRecords({"b"})),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("failed flush")));
   EXPECT_EQ(log_->committed_offset(), 0);
   EXPECT_THAT(ReadValues(0), ElementsAre("a"));
-  EXPECT_THAT(log_->failure(), StatusIs(absl::StatusCode::kInternal,
-                                        HasSubstr("fdatasync")));
+  EXPECT_THAT(log_->failure(),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("fdatasync")));
 }
 
 TEST_F(LogTest, FullDiskIsADistinctErrorThatLosesNothing) {
@@ -305,7 +302,8 @@ TEST_F(LogTest, RetentionByTimeDeletesExpiredSegmentsFromTheHead) {
   for (int i = 0; i < 5; ++i) {
     AppendValues(NumberedValues("new", i, 1), t0 + 20'000);
   }
-  ASSERT_OK_AND_ASSIGN(RetentionResult none, log_->EnforceRetention(t0 + 10'000));
+  ASSERT_OK_AND_ASSIGN(RetentionResult none,
+                       log_->EnforceRetention(t0 + 10'000));
   EXPECT_EQ(none.segments_deleted, 0);
   ASSERT_OK_AND_ASSIGN(RetentionResult result,
                        log_->EnforceRetention(t0 + 20'001));
@@ -367,12 +365,12 @@ TEST_F(LogTest, ReadOnlyLogRefusesWrites) {
   options.read_only = true;
   options.clean_shutdown = true;
   Open(SmallConfig(), options);
-  EXPECT_THAT(log_->Append(::shiplog::testing::ValueRecords({"b"})),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("read-only")));
-  EXPECT_THAT(log_->TruncateTo(0),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("read-only")));
+  EXPECT_THAT(
+      log_->Append(::shiplog::testing::ValueRecords({"b"})),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("read-only")));
+  EXPECT_THAT(
+      log_->TruncateTo(0),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("read-only")));
   EXPECT_THAT(ReadValues(0), ElementsAre("a"));
 }
 
@@ -381,9 +379,9 @@ TEST_F(LogTest, CloseFlushesEverythingAndRefusesLaterWrites) {
   AppendValues({"a", "b"});
   ASSERT_OK(log_->Close());
   EXPECT_EQ(log_->committed_offset(), 2);
-  EXPECT_THAT(log_->Append(::shiplog::testing::ValueRecords({"c"})),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("closed")));
+  EXPECT_THAT(
+      log_->Append(::shiplog::testing::ValueRecords({"c"})),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("closed")));
   EXPECT_THAT(ReadValues(0), ElementsAre("a", "b"));
 }
 

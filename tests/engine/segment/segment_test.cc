@@ -72,7 +72,8 @@ TEST_F(SegmentTest, AppendPublishesSizeAndNextOffset) {
   EXPECT_EQ(segment_->next_offset(), kBase + 3);
   AppendValues({"d"});
   EXPECT_EQ(segment_->next_offset(), kBase + 4);
-  ASSERT_OK_AND_ASSIGN(FileInfo info, Env::Default()->Stat(segment_->log_path()));
+  ASSERT_OK_AND_ASSIGN(FileInfo info,
+                       Env::Default()->Stat(segment_->log_path()));
   EXPECT_EQ(info.size, segment_->size());
 }
 
@@ -95,8 +96,8 @@ TEST_F(SegmentTest, ReadEndsOnABatchBoundaryWithinMaxBytes) {
   for (uint64_t max_bytes : {100, 250, 777, 1500, 5000}) {
     ASSERT_OK_AND_ASSIGN(Slice slice, segment_->Read(kBase + 6, max_bytes));
     EXPECT_EQ(slice.position, positions[3]);
-    EXPECT_LE(slice.size, std::max<uint64_t>(max_bytes,
-                                             positions[4] - positions[3]));
+    EXPECT_LE(slice.size,
+              std::max<uint64_t>(max_bytes, positions[4] - positions[3]));
     // Whole batches: the slice ends where some batch starts (or at the end)
     // and the next batch would not have fit.
     const uint64_t end = slice.position + slice.size;
@@ -145,22 +146,23 @@ TEST_F(SegmentTest, IndexGetsAnEntryOnceAnIntervalOfBytesHasPassed) {
   uint64_t since = 0;
   for (int i = 0; i < 30; ++i) {
     if (since > options_.index_interval_bytes) {
-      expected.push_back({kBase + 3 * i + 2,
-                          static_cast<uint32_t>(positions[i])});
+      expected.push_back(
+          {kBase + 3 * i + 2, static_cast<uint32_t>(positions[i])});
       since = 0;
     }
     since += sizes[i];
   }
   ASSERT_FALSE(expected.empty());
   ASSERT_OK(segment_->Seal());
-  ASSERT_OK_AND_ASSIGN(std::string index,
-                       ReadSmallFile(Env::Default(),
-                                     Path(kOffsetIndexFileSuffix)));
+  ASSERT_OK_AND_ASSIGN(
+      std::string index,
+      ReadSmallFile(Env::Default(), Path(kOffsetIndexFileSuffix)));
   // Seal adds one entry for the last batch.
   expected.push_back({kBase + 89, static_cast<uint32_t>(positions[29])});
   ASSERT_EQ(index.size(), expected.size() * OffsetIndex::kEntrySize);
   for (size_t i = 0; i < expected.size(); ++i) {
-    EXPECT_EQ(LoadBigEndian32(index.data() + 8 * i), expected[i].offset - kBase);
+    EXPECT_EQ(LoadBigEndian32(index.data() + 8 * i),
+              expected[i].offset - kBase);
     EXPECT_EQ(LoadBigEndian32(index.data() + 8 * i + 4), expected[i].position);
   }
 }
@@ -173,9 +175,9 @@ TEST_F(SegmentTest, SealTrimsIndexesAndRecordsTheLargestTimestamp) {
   ASSERT_OK_AND_ASSIGN(FileInfo offset_index,
                        Env::Default()->Stat(Path(kOffsetIndexFileSuffix)));
   EXPECT_EQ(offset_index.size, OffsetIndex::kEntrySize);
-  ASSERT_OK_AND_ASSIGN(std::string time_index,
-                       ReadSmallFile(Env::Default(),
-                                     Path(kTimeIndexFileSuffix)));
+  ASSERT_OK_AND_ASSIGN(
+      std::string time_index,
+      ReadSmallFile(Env::Default(), Path(kTimeIndexFileSuffix)));
   ASSERT_EQ(time_index.size(), TimeIndex::kEntrySize);
   EXPECT_EQ(static_cast<int64_t>(LoadBigEndian64(time_index.data())),
             kTime + 5);
@@ -250,7 +252,8 @@ TEST_F(SegmentTest, DeletedSegmentStaysReadableThroughItsSlices) {
   AppendValues({"kept"});
   ASSERT_OK_AND_ASSIGN(Slice slice, segment_->Read(kBase, 100));
   ASSERT_OK(segment_->Delete());
-  EXPECT_TRUE(absl::IsNotFound(Env::Default()->Stat(Path(kLogFileSuffix)).status()));
+  EXPECT_TRUE(
+      absl::IsNotFound(Env::Default()->Stat(Path(kLogFileSuffix)).status()));
   ASSERT_OK_AND_ASSIGN(auto records, DecodeSlice(slice));
   EXPECT_THAT(Values(records), ElementsAre("kept"));
 }
@@ -279,8 +282,9 @@ TEST_F(SegmentTest, RecoverKeepsValidBatchesAndCutsAGarbageTail) {
   const uint64_t valid = segment_->size();
   segment_.reset();
   {
-    ASSERT_OK_AND_ASSIGN(auto file, Env::Default()->OpenFile(
-                                        Path(kLogFileSuffix), OpenMode::kReadWrite));
+    ASSERT_OK_AND_ASSIGN(
+        auto file,
+        Env::Default()->OpenFile(Path(kLogFileSuffix), OpenMode::kReadWrite));
     ASSERT_OK(file->WriteAt(valid, std::string(100, '\x7f')));
   }
   ASSERT_OK_AND_ASSIGN(auto reopened, Segment::Open(Env::Default(), dir_.path(),
@@ -290,7 +294,8 @@ TEST_F(SegmentTest, RecoverKeepsValidBatchesAndCutsAGarbageTail) {
   EXPECT_EQ(recovery.invalid_bytes, 100u);
   EXPECT_THAT(recovery.reason, HasSubstr("batch at position"));
   EXPECT_EQ(reopened->next_offset(), kBase + 2);
-  ASSERT_OK_AND_ASSIGN(FileInfo info, Env::Default()->Stat(Path(kLogFileSuffix)));
+  ASSERT_OK_AND_ASSIGN(FileInfo info,
+                       Env::Default()->Stat(Path(kLogFileSuffix)));
   EXPECT_EQ(info.size, valid);
 }
 

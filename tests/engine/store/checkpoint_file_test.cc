@@ -23,10 +23,9 @@ TEST(CheckpointFileTest, LogNamesWithAPartitionAreWrittenAsKafkaDoes) {
 }
 
 TEST(CheckpointFileTest, EveryNameRoundTrips) {
-  const OffsetCheckpoint offsets = {{"orders-0", 10}, {"audit", 7},
-                                    {"a-b-12", 3},    {"x-007", 1},
-                                    {"-5", 2},        {"t--1", 4},
-                                    {"big-2147483648", 9}};
+  const OffsetCheckpoint offsets = {
+      {"orders-0", 10}, {"audit", 7}, {"a-b-12", 3},        {"x-007", 1},
+      {"-5", 2},        {"t--1", 4},  {"big-2147483648", 9}};
   ASSERT_OK_AND_ASSIGN(OffsetCheckpoint parsed,
                        ParseCheckpoint(FormatCheckpoint(offsets)));
   EXPECT_EQ(parsed, offsets);
@@ -73,9 +72,9 @@ TEST(LogConfigTest, PropertiesRoundTripUnderKafkaNames) {
 TEST(LogConfigTest, ParseKeepsDefaultsForMissingSettings) {
   LogConfig defaults;
   defaults.retention_ms = 1234;
-  ASSERT_OK_AND_ASSIGN(LogConfig parsed,
-                       ParseLogConfig("# comment\n\nsegment.ms = 99\n",
-                                      defaults));
+  ASSERT_OK_AND_ASSIGN(
+      LogConfig parsed,
+      ParseLogConfig("# comment\n\nsegment.ms = 99\n", defaults));
   EXPECT_EQ(parsed.segment_ms, 99);
   EXPECT_EQ(parsed.retention_ms, 1234);
 }

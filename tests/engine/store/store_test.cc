@@ -72,12 +72,12 @@ TEST_F(StoreTest, OpenCreatesTheStoreAndItsLock) {
 TEST_F(StoreTest, MissingStoreIsNotFoundWithoutCreate) {
   StoreOptions options = Options();
   options.create_if_missing = false;
-  EXPECT_THAT(Store::Open(path_, options),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("does not exist")));
-  EXPECT_THAT(Store::Open(path_, Options(/*read_only=*/true)),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("does not exist")));
+  EXPECT_THAT(
+      Store::Open(path_, options),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("does not exist")));
+  EXPECT_THAT(
+      Store::Open(path_, Options(/*read_only=*/true)),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("does not exist")));
 }
 
 TEST_F(StoreTest, ASecondWriterIsRefusedWithTheHoldersPid) {
@@ -149,9 +149,9 @@ TEST_F(StoreTest, ReadOnlyOpenSeesDataWhileTheWriterHoldsTheStore) {
   auto reader = OpenStore(/*read_only=*/true);
   ASSERT_OK_AND_ASSIGN(auto seen, reader->OpenLog("events", {}, false));
   EXPECT_THAT(ReadValues(*seen), ElementsAre("a", "b"));
-  EXPECT_THAT(seen->Append(ValueRecords({"c"})),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("read-only")));
+  EXPECT_THAT(
+      seen->Append(ValueRecords({"c"})),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("read-only")));
   EXPECT_THAT(reader->OpenLog("new-log"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("cannot create log new-log")));
@@ -171,8 +171,8 @@ TEST_F(StoreTest, ReadOnlyOpenSeesOnlyCompleteBatchesAndChangesNothing) {
   // The writer is midway through a batch: half of one is on disk.
   std::string batch =
       ::shiplog::testing::EncodeBatch({"torn"}, 1'700'000'000'000).bytes;
-  const std::string segment = JoinPath(JoinPath(path_, "events"),
-                                       SegmentFileName(0, kLogFileSuffix));
+  const std::string segment =
+      JoinPath(JoinPath(path_, "events"), SegmentFileName(0, kLogFileSuffix));
   ASSERT_OK_AND_ASSIGN(FileInfo before, env_.Stat(segment));
   {
     ASSERT_OK_AND_ASSIGN(auto file,
@@ -208,8 +208,8 @@ TEST_F(StoreTest, LogSettingsAreStoredWithTheLogAndKept) {
   EXPECT_EQ(log->config().retention_ms, 9000);
   ASSERT_OK_AND_ASSIGN(
       std::string text,
-      ReadSmallFile(&env_, JoinPath(JoinPath(path_, "configured"),
-                                    kLogConfigFileName)));
+      ReadSmallFile(
+          &env_, JoinPath(JoinPath(path_, "configured"), kLogConfigFileName)));
   EXPECT_THAT(text, HasSubstr("retention.ms=9000\n"));
   EXPECT_THAT(text, HasSubstr("segment.bytes=2048\n"));
 }
@@ -238,13 +238,13 @@ TEST_F(StoreTest, CloseWritesKafkaCheckpointsAndTheCleanShutdownMarker) {
   Append(*orders, {"a", "b", "c"});
   Append(*audit, {"x"});
   ASSERT_OK(store->Close());
-  ASSERT_OK_AND_ASSIGN(std::string recovery_points,
-                       ReadSmallFile(&env_, JoinPath(path_,
-                                     kRecoveryPointCheckpointFileName)));
+  ASSERT_OK_AND_ASSIGN(
+      std::string recovery_points,
+      ReadSmallFile(&env_, JoinPath(path_, kRecoveryPointCheckpointFileName)));
   EXPECT_EQ(recovery_points, "0\n2\naudit -1 1\norders 3 3\n");
-  ASSERT_OK_AND_ASSIGN(std::string starts,
-                       ReadSmallFile(&env_, JoinPath(path_,
-                                     kLogStartCheckpointFileName)));
+  ASSERT_OK_AND_ASSIGN(
+      std::string starts,
+      ReadSmallFile(&env_, JoinPath(path_, kLogStartCheckpointFileName)));
   EXPECT_EQ(starts, "0\n2\naudit -1 0\norders 3 0\n");
   EXPECT_OK(env_.Stat(JoinPath(path_, kCleanShutdownFileName)));
 
@@ -323,9 +323,9 @@ TEST_F(StoreTest, MaintenanceAppliesRetentionFlushAndCheckpoints) {
   ASSERT_OK(store->RunMaintenance());
   EXPECT_EQ(log->start_offset(), 40);
   EXPECT_EQ(log->end_offset(), 40);
-  ASSERT_OK_AND_ASSIGN(std::string starts,
-                       ReadSmallFile(&env_, JoinPath(path_,
-                                     kLogStartCheckpointFileName)));
+  ASSERT_OK_AND_ASSIGN(
+      std::string starts,
+      ReadSmallFile(&env_, JoinPath(path_, kLogStartCheckpointFileName)));
   EXPECT_EQ(starts, "0\n1\nevents -1 40\n");
 }
 
