@@ -15,7 +15,8 @@ class Mapping {
   Mapping() = default;
   // Takes ownership of [address, address + length), which must come from
   // mmap(2). A zero length means an empty mapping that owns nothing.
-  Mapping(void* address, size_t length) : address_(address), length_(length) {}
+  // Counted in the mapped-bytes metrics while owned.
+  Mapping(void* address, size_t length);
   ~Mapping();
 
   Mapping(Mapping&& other) noexcept;

@@ -13,15 +13,44 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "engine/io/env.h"
+#include "engine/metrics/engine_metrics.h"
 #include "engine/status/errno_status.h"
 
 namespace shiplog {
 namespace {
 
+int64_t MonotonicMicros() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000 + now.tv_nsec / 1000;
+}
+
+// Runs one fsync-family call, counting it and its latency, and its failure.
+template <typename SyncCall>
+absl::Status CountedSync(SyncCall sync, absl::string_view context) {
+  EngineMetrics& metrics = GlobalMetrics();
+  const int64_t start = MonotonicMicros();
+  const int result = sync();
+  const int error = errno;
+  metrics.fsyncs.Add();
+  metrics.fsync_latency_us.Record(
+      static_cast<uint64_t>(MonotonicMicros() - start));
+  if (result != 0) {
+    metrics.fsync_failures.Add();
+    return ::shiplog::ErrnoToStatus(error, context);
+  }
+  return absl::OkStatus();
+}
+
 class PosixFile final : public File {
  public:
-  PosixFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  ~PosixFile() override { close(fd_); }
+  PosixFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {
+    GlobalMetrics().open_files.Add();
+  }
+  ~PosixFile() override {
+    close(fd_);
+    GlobalMetrics().open_files.Sub();
+  }
 
   const std::string& path() const override { return path_; }
   int fd() const override { return fd_; }
@@ -57,10 +86,8 @@ class PosixFile final : public File {
   }
 
   absl::Status Sync() override {
-    if (fdatasync(fd_) != 0) {
-      return ErrnoToStatus(errno, absl::StrCat("fdatasync ", path_));
-    }
-    return absl::OkStatus();
+    return CountedSync([this] { return fdatasync(fd_); },
+                       absl::StrCat("fdatasync ", path_));
   }
 
   absl::Status Truncate(uint64_t size) override {
@@ -208,13 +235,10 @@ class PosixEnv final : public Env {
   absl::Status SyncDir(const std::string& path) override {
     const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
-    const int result = fsync(fd);
-    const int sync_error = errno;
+    absl::Status synced = CountedSync([fd] { return fsync(fd); },
+                                      absl::StrCat("fsync directory ", path));
     close(fd);
-    if (result != 0) {
-      return ErrnoToStatus(sync_error, absl::StrCat("fsync directory ", path));
-    }
-    return absl::OkStatus();
+    return synced;
   }
 
   absl::StatusOr<std::unique_ptr<FileLock>> LockFile(

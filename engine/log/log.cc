@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/format/record_batch.h"
+#include "engine/metrics/engine_metrics.h"
 #include "engine/status/status_macros.h"
 
 namespace shiplog {
@@ -186,6 +187,10 @@ absl::StatusOr<AppendResult> Log::AppendValidated(
     result.base_offset = first_offset;
     result.last_offset = offset - 1;
     result.bytes = bytes.size();
+    EngineMetrics& metrics = GlobalMetrics();
+    metrics.appended_bytes.Add(bytes.size());
+    metrics.appended_batches.Add(batches.size());
+    metrics.appended_records.Add(static_cast<uint64_t>(record_count));
     if (unflushed_records_.fetch_add(record_count, std::memory_order_acq_rel) ==
         0) {
       first_unflushed_ms_.store(env_->NowMs(), std::memory_order_release);

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/log/log.h"
+#include "engine/metrics/engine_metrics.h"
 #include "engine/segment/segment_files.h"
 #include "engine/status/status_macros.h"
 
@@ -16,8 +17,10 @@ namespace {
 void NoteRecovery(int64_t base_offset, const SegmentRecovery& recovery,
                   bool read_only, LogLoadReport* report) {
   report->segments_recovered++;
+  GlobalMetrics().segments_recovered.Add();
   if (recovery.invalid_bytes == 0) return;
   report->bytes_truncated += recovery.invalid_bytes;
+  GlobalMetrics().bytes_truncated_by_recovery.Add(recovery.invalid_bytes);
   report->notes.push_back(absl::StrCat(
       "segment ", base_offset, ": ", read_only ? "ignored " : "truncated ",
       recovery.invalid_bytes, " invalid bytes at position ",
@@ -52,6 +55,12 @@ absl::Status Log::Load(const LogOpenOptions& options) {
   }
   std::sort(bases.begin(), bases.end());
   if (!read_only_) {
+    // A temporary file is left from a truncation or atomic write cut short.
+    for (const std::string& file_name : names) {
+      if (absl::EndsWith(file_name, kTemporaryFileSuffix)) {
+        RETURN_IF_ERROR(env_->RemoveFile(JoinPath(directory_, file_name)));
+      }
+    }
     // An index without its .log is left from a deletion cut short.
     for (const std::string& file_name : names) {
       for (absl::string_view suffix :

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/format/crc32c.h"
+#include "engine/metrics/engine_metrics.h"
 
 namespace shiplog {
 
@@ -103,6 +104,7 @@ bool BatchScanner::VerifyCurrent() {
     cursor += chunk;
   }
   if (crc != header_.crc) {
+    GlobalMetrics().crc_failures.Add();
     return Fail(absl::DataLossError(
         absl::StrFormat("%s: CRC mismatch (stored 0x%08x, computed 0x%08x)",
                         where, header_.crc, crc)));

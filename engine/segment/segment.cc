@@ -57,9 +57,7 @@ absl::StatusOr<std::shared_ptr<Segment>> Segment::Create(
                    segment->CreateEmptyIndexes());
   {
     MutexLock lock(&segment->load_mu_);
-    segment->log_file_ = std::move(log);
-    segment->log_file_ptr_.store(segment->log_file_.get(),
-                                 std::memory_order_release);
+    segment->InstallLogFileLocked(std::move(log));
     segment->InstallIndexesLocked(std::move(indexes));
   }
   segment->max_timestamp_known_.store(true, std::memory_order_release);
@@ -324,7 +322,12 @@ absl::Status Segment::TruncateTo(int64_t offset) {
   size_.store(position, std::memory_order_release);
   loaded.indexes->offset->TruncateTo(offset);
   loaded.indexes->time->TruncateTo(offset);
-  RETURN_IF_ERROR(loaded.log->Truncate(position));
+  {
+    MutexLock lock(&load_mu_);
+    RETURN_IF_ERROR(CutLogFileLocked(position));
+  }
+  // The cut may have replaced the file.
+  File* log = log_file_ptr_.load(std::memory_order_acquire);
 
   // Rebuild the writer's tail state from what is left.
   const std::optional<TimestampOffset> time_entry =
@@ -339,7 +342,7 @@ absl::Status Segment::TruncateTo(int64_t offset) {
     const OffsetPosition start =
         time_entry ? loaded.indexes->offset->Lookup(time_entry->offset)
                    : OffsetPosition{base_offset_, 0};
-    RETURN_IF_ERROR(WalkTail(*loaded.log, start));
+    RETURN_IF_ERROR(WalkTail(*log, start));
   }
   max_timestamp_.store(cursor_.max_timestamp, std::memory_order_release);
   max_timestamp_known_.store(true, std::memory_order_release);

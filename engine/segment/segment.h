@@ -105,6 +105,23 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // timestamps.
   absl::StatusOr<int64_t> LastModifiedMs() const;
 
+  // ---- Zero-copy access (thread-safe) ----
+
+  // The open .log file, for sendfile(2) and splice(2). It stays open while
+  // the segment lives: after Delete, and after a truncation that replaced
+  // the file, holders keep reading the bytes they were given.
+  absl::StatusOr<const File*> LogFile() const;
+
+  // A read-only shared mapping of the .log covering at least [0, end),
+  // where `end` <= size() (kOutOfRange otherwise: the bytes are not, or no
+  // longer, published). Holders may read [0, end) through it for as long
+  // as they hold it, even after retention deletes the segment or
+  // truncation cuts it: a truncation that would cut bytes still mapped by
+  // a holder writes the kept prefix to a new file instead of shrinking the
+  // mapped one, so no holder ever touches a page past the end of its file.
+  absl::StatusOr<std::shared_ptr<const Mapping>> MapForReading(
+      uint64_t end) const;
+
   // ---- Loading (before the log is shared) ----
 
   void SetNextOffset(int64_t next_offset);
@@ -151,7 +168,8 @@ class Segment : public std::enable_shared_from_this<Segment> {
 
   // Removes every batch from `offset` on; `offset` must be a batch
   // boundary within [base_offset, next_offset] (kInvalidArgument naming the
-  // batch otherwise).
+  // batch otherwise). Durable when it returns: the cut is fdatasync'd, so
+  // removed batches cannot come back after a crash.
   absl::Status TruncateTo(int64_t offset);
 
   // fdatasync of the .log, then msync + fdatasync of the indexes.
@@ -196,6 +214,16 @@ class Segment : public std::enable_shared_from_this<Segment> {
   absl::Status LoadLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
   absl::Status OpenLogFileLocked() const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  File* CurrentLogFileLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_) {
+    return log_files_.back().get();
+  }
+  void InstallLogFileLocked(std::unique_ptr<File> file) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  // Cuts the .log to `position` bytes, durably, without shrinking a file
+  // that MapForReading holders still map.
+  absl::Status CutLogFileLocked(uint64_t position)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  bool MappedByHoldersLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
   // The segment's index files as they are, for reading: mapped, or copied
   // when the segment is read-only.
   absl::StatusOr<std::unique_ptr<Indexes>> OpenIndexesForReading() const;
@@ -234,11 +262,18 @@ class Segment : public std::enable_shared_from_this<Segment> {
   mutable std::atomic<int64_t> max_timestamp_;
   mutable std::atomic<bool> max_timestamp_known_{false};
 
-  // Lazily opened resources. The pointers are published once loaded; index
-  // sets replaced by Activate stay alive until the segment dies, because a
-  // reader may still be searching them.
+  // Lazily opened resources. The pointers are published once loaded; files
+  // replaced by truncation and index sets replaced by Activate stay alive
+  // until the segment dies, because a reader may still be using them.
   mutable Mutex load_mu_;
-  mutable std::unique_ptr<File> log_file_ ABSL_GUARDED_BY(load_mu_);
+  // back() is the current .log.
+  mutable std::vector<std::unique_ptr<File>> log_files_
+      ABSL_GUARDED_BY(load_mu_);
+  // The mapping MapForReading hands out, while it covers enough, and the
+  // ones it handed out before (a cut must not shrink a file they map).
+  mutable std::shared_ptr<const Mapping> log_mapping_ ABSL_GUARDED_BY(load_mu_);
+  mutable std::vector<std::weak_ptr<const Mapping>> older_mappings_
+      ABSL_GUARDED_BY(load_mu_);
   mutable std::vector<std::unique_ptr<Indexes>> index_sets_
       ABSL_GUARDED_BY(load_mu_);
   mutable std::atomic<File*> log_file_ptr_{nullptr};

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/metrics/engine_metrics.h"
 #include "engine/segment/batch_scanner.h"
 #include "engine/segment/segment.h"
 #include "engine/status/status_macros.h"
@@ -36,13 +37,18 @@ void Segment::InstallIndexesLocked(std::unique_ptr<Indexes> indexes) const {
   indexes_ptr_.store(index_sets_.back().get(), std::memory_order_release);
 }
 
+void Segment::InstallLogFileLocked(std::unique_ptr<File> file) const {
+  log_files_.push_back(std::move(file));
+  log_file_ptr_.store(log_files_.back().get(), std::memory_order_release);
+}
+
 absl::Status Segment::OpenLogFileLocked() const {
-  if (log_file_ != nullptr) return absl::OkStatus();
+  if (!log_files_.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(
-      log_file_,
+      std::unique_ptr<File> file,
       env_->OpenFile(log_path_, options_.read_only ? OpenMode::kReadOnly
                                                    : OpenMode::kReadWrite));
-  log_file_ptr_.store(log_file_.get(), std::memory_order_release);
+  InstallLogFileLocked(std::move(file));
   return absl::OkStatus();
 }
 
@@ -52,7 +58,7 @@ absl::StatusOr<Segment::Loaded> Segment::Load() const {
   if (log == nullptr || indexes == nullptr) {
     MutexLock lock(&load_mu_);
     RETURN_IF_ERROR(LoadLocked());
-    log = log_file_.get();
+    log = CurrentLogFileLocked();
     indexes = index_sets_.back().get();
   }
   return Loaded{log, indexes};
@@ -62,7 +68,7 @@ absl::Status Segment::LoadLocked() const {
   RETURN_IF_ERROR(OpenLogFileLocked());
   if (index_sets_.empty()) {
     ASSIGN_OR_RETURN(std::unique_ptr<Indexes> indexes,
-                     OpenClosedIndexes(*log_file_));
+                     OpenClosedIndexes(*CurrentLogFileLocked()));
     InstallIndexesLocked(std::move(indexes));
   }
   return absl::OkStatus();
@@ -137,6 +143,7 @@ absl::StatusOr<std::unique_ptr<Segment::Indexes>> Segment::OpenClosedIndexes(
     if (problem.ok()) return std::move(indexes);
   }
   // An index is a cache: rebuild it from the .log.
+  GlobalMetrics().index_rebuilds.Add();
   ASSIGN_OR_RETURN(std::unique_ptr<Indexes> rebuilt, CreateEmptyIndexes());
   ASSIGN_OR_RETURN(const ScanResult scan,
                    ScanAndIndex(log, log_size, *rebuilt));
@@ -195,10 +202,11 @@ absl::StatusOr<Segment::ScanResult> Segment::ScanAndIndex(
 absl::StatusOr<SegmentRecovery> Segment::Recover() {
   MutexLock lock(&load_mu_);
   RETURN_IF_ERROR(OpenLogFileLocked());
-  ASSIGN_OR_RETURN(const uint64_t file_size, log_file_->Size());
+  File& log = *CurrentLogFileLocked();
+  ASSIGN_OR_RETURN(const uint64_t file_size, log.Size());
   ASSIGN_OR_RETURN(std::unique_ptr<Indexes> indexes, CreateEmptyIndexes());
   ASSIGN_OR_RETURN(const ScanResult scan,
-                   ScanAndIndex(*log_file_, file_size, *indexes));
+                   ScanAndIndex(log, file_size, *indexes));
   SegmentRecovery recovery;
   recovery.valid_bytes = scan.valid_bytes;
   recovery.invalid_bytes = file_size - scan.valid_bytes;
@@ -206,7 +214,7 @@ absl::StatusOr<SegmentRecovery> Segment::Recover() {
     recovery.reason = std::string(scan.stop_reason.message());
   }
   if (recovery.invalid_bytes > 0 && !options_.read_only) {
-    RETURN_IF_ERROR(log_file_->Truncate(scan.valid_bytes));
+    RETURN_IF_ERROR(log.Truncate(scan.valid_bytes));
   }
   InstallIndexesLocked(std::move(indexes));
   cursor_ = scan.cursor;

@@ -29,6 +29,8 @@ absl::StatusCode CodeForErrno(int error_number) {
     case EINVAL:
       return absl::StatusCode::kInvalidArgument;
     case EAGAIN:
+    case EPIPE:
+    case ECONNRESET:
       return absl::StatusCode::kUnavailable;
     default:
       return absl::StatusCode::kInternal;

@@ -14,8 +14,9 @@ namespace shiplog {
 // "<context>: <strerror> (errno N)". ENOSPC and EDQUOT map to
 // kResourceExhausted (a full disk is a distinct error, never a generic one),
 // ENOENT to kNotFound, EEXIST to kAlreadyExists, EACCES/EPERM/EROFS to
-// kPermissionDenied, EINVAL to kInvalidArgument, EAGAIN/EWOULDBLOCK to
-// kUnavailable, and everything else (EIO included) to kInternal.
+// kPermissionDenied, EINVAL to kInvalidArgument, EAGAIN/EWOULDBLOCK and a
+// closed peer (EPIPE, ECONNRESET) to kUnavailable, and everything else (EIO
+// included) to kInternal.
 absl::Status ErrnoToStatus(int error_number, absl::string_view context);
 
 // The errno recorded by ErrnoToStatus, or 0 if `status` carries none.

@@ -249,6 +249,20 @@ absl::Status Store::DeleteLog(const std::string& name) {
   return env_->SyncDir(path_);
 }
 
+std::vector<LogGauges> Store::CollectLogGauges() const {
+  std::vector<LogGauges> gauges;
+  for (const std::shared_ptr<Log>& log : Logs()) {
+    LogGauges& entry = gauges.emplace_back();
+    entry.name = log->name();
+    entry.segments = static_cast<int64_t>(log->segment_count());
+    entry.size_bytes = static_cast<int64_t>(log->size_bytes());
+    entry.start_offset = log->start_offset();
+    entry.end_offset = log->end_offset();
+    entry.committed_offset = log->committed_offset();
+  }
+  return gauges;
+}
+
 absl::Status Store::Checkpoint() {
   if (options_.read_only) return absl::OkStatus();
   MutexLock lock(&checkpoint_mu_);

@@ -29,6 +29,7 @@
 #include "engine/io/env.h"
 #include "engine/log/log.h"
 #include "engine/log/log_config.h"
+#include "engine/metrics/engine_metrics.h"
 #include "engine/store/checkpoint_file.h"
 #include "engine/sync/mutex.h"
 
@@ -82,6 +83,10 @@ class Store {
   // Closes the log and removes its files and directory. Slices still held
   // stay readable.
   absl::Status DeleteLog(const std::string& name);
+
+  // Each log's segments, size and offsets, sorted by name: the per-log
+  // half of the metrics (the engine-wide half is GlobalMetrics()).
+  std::vector<LogGauges> CollectLogGauges() const;
 
   // Writes the recovery-point and log-start checkpoints now.
   absl::Status Checkpoint();

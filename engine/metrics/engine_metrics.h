@@ -1,0 +1,136 @@
+// EngineMetrics: the engine's process-wide counters, and the plain-value
+// snapshot that the exposition formats read.
+//
+// The engine counts into one instance, GlobalMetrics(); METRICS.md lists
+// every field with the place that counts it. Tests build their own
+// instances to count in isolation.
+//
+// Thread-safety: every field of EngineMetrics may be updated from any
+// thread at once (see metric.h). TakeSnapshot() may run concurrently with
+// the updates; a snapshot and a LogGauges are plain values, as thread-safe
+// as an int.
+#ifndef SHIPLOG_ENGINE_METRICS_ENGINE_METRICS_H_
+#define SHIPLOG_ENGINE_METRICS_ENGINE_METRICS_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "engine/metrics/metric.h"
+
+namespace shiplog {
+
+// How the transport moved a slice's bytes to a socket.
+enum class SendPath { kSendfile, kSplice, kMmapWrite, kCopy };
+
+inline constexpr size_t kSendPathCount = 4;
+inline constexpr std::array<SendPath, kSendPathCount> kSendPaths = {
+    SendPath::kSendfile, SendPath::kSplice, SendPath::kMmapWrite,
+    SendPath::kCopy};
+
+// "sendfile", "splice", "mmap_write" or "copy": the `path` label's value.
+absl::string_view SendPathName(SendPath path);
+
+// One T per send path, indexed by the path: `sent_bytes[SendPath::kCopy]`.
+template <typename T>
+class PerSendPath {
+ public:
+  T& operator[](SendPath path) { return values_[static_cast<size_t>(path)]; }
+  const T& operator[](SendPath path) const {
+    return values_[static_cast<size_t>(path)];
+  }
+
+ private:
+  std::array<T, kSendPathCount> values_{};
+};
+
+// What lets one send's two updates land on one cache line (see below).
+static_assert(2 * sizeof(PerSendPath<Counter>) == kCacheLineBytes);
+
+// fsync latency buckets: 1 us doubling to 2^26 us (67 s), then overflow.
+inline constexpr size_t kFsyncLatencyBuckets = 27;
+
+// Each group of fields is updated by a different kind of thread (log
+// writers, senders, the flusher, open/close paths), so each group starts a
+// cache line of its own and one kind's updates never stall another's.
+struct EngineMetrics {
+  // Appends, counted by a log's writer once a batch is in the page cache.
+  alignas(kCacheLineBytes) Counter appended_bytes;
+  Counter appended_batches;
+  Counter appended_records;
+
+  // Sends, counted by the transport per system call. The two arrays fill
+  // one cache line, so a send touches one line in the common case.
+  alignas(kCacheLineBytes) PerSendPath<Counter> sent_bytes;
+  PerSendPath<Counter> send_syscalls;
+  Counter partial_sends;   // a syscall moved fewer bytes than asked
+  Counter send_eagain;     // the socket was full (non-blocking send)
+  Counter send_fallbacks;  // sendfile refused the pair; copied instead
+  Counter send_errors;     // a send failed with an error other than EAGAIN
+
+  // Durability, counted around each fdatasync.
+  alignas(kCacheLineBytes) Counter fsyncs;
+  Histogram fsync_latency_us =
+      Histogram::Exponential(1, 2, kFsyncLatencyBuckets);
+  Counter fsync_failures;
+
+  // Resources held now: gauges moved on open/close and map/unmap.
+  alignas(kCacheLineBytes) Gauge open_files;
+  Gauge mapped_bytes;
+  Gauge mappings;
+
+  // Integrity events: rare, so they share the resources' line.
+  Counter segments_recovered;
+  Counter bytes_truncated_by_recovery;
+  Counter crc_failures;
+  Counter index_rebuilds;
+};
+
+// The instance the engine counts into. Created on first use and never
+// destroyed, so threads still running at exit may keep counting.
+EngineMetrics& GlobalMetrics();
+
+// EngineMetrics' values at one moment, field for field.
+struct EngineMetricsSnapshot {
+  uint64_t appended_bytes = 0;
+  uint64_t appended_batches = 0;
+  uint64_t appended_records = 0;
+
+  PerSendPath<uint64_t> sent_bytes;
+  PerSendPath<uint64_t> send_syscalls;
+  uint64_t partial_sends = 0;
+  uint64_t send_eagain = 0;
+  uint64_t send_fallbacks = 0;
+  uint64_t send_errors = 0;
+
+  uint64_t fsyncs = 0;
+  HistogramSnapshot fsync_latency_us;
+  uint64_t fsync_failures = 0;
+
+  int64_t open_files = 0;
+  int64_t mapped_bytes = 0;
+  int64_t mappings = 0;
+
+  uint64_t segments_recovered = 0;
+  uint64_t bytes_truncated_by_recovery = 0;
+  uint64_t crc_failures = 0;
+  uint64_t index_rebuilds = 0;
+};
+
+EngineMetricsSnapshot TakeSnapshot(const EngineMetrics& metrics);
+
+// One log's state, filled by the store when metrics are exported.
+struct LogGauges {
+  std::string name;  // the log's directory name, `<topic>-<partition>`
+  int64_t segments = 0;
+  int64_t size_bytes = 0;
+  int64_t start_offset = 0;
+  int64_t end_offset = 0;
+  int64_t committed_offset = 0;
+};
+
+}  // namespace shiplog
+
+#endif  // SHIPLOG_ENGINE_METRICS_ENGINE_METRICS_H_

@@ -1,0 +1,211 @@
+// Shipping a 64 MiB range of a log to a loopback TCP receiver, by each send
+// policy, against the same bytes moved by raw sendfile(2) and by the
+// traditional pread(2) + write(2) loop, in the same run.
+//
+// Besides throughput, each reports the sending thread's CPU seconds per
+// GiB (getrusage RUSAGE_THREAD: user + system, so the kernel's copies
+// count), the article's measure of what a copy costs.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "engine/segment/segment.h"
+#include "engine/store/store.h"
+#include "engine/transport/log_sender.h"
+#include "tests/bench/bench_dir.h"
+#include "tests/bench/ratio_reporter.h"
+
+namespace shiplog::bench {
+namespace {
+
+constexpr uint64_t kRangeBytes = uint64_t{64} << 20;
+constexpr double kGiB = 1024.0 * 1024 * 1024;
+
+// One log of a little more than the range, shared by every benchmark.
+struct SharedLog {
+  BenchDir dir;
+  std::unique_ptr<Store> store;
+  std::shared_ptr<Log> log;
+  LogRange range;  // [0, kRangeBytes) of it: the bytes every path ships
+};
+
+SharedLog& TheLog() {
+  static SharedLog* shared = [] {
+    auto* built = new SharedLog;
+    StoreOptions options;
+    options.maintenance_interval_ms = 0;
+    built->store = *Store::Open(built->dir.Join("store"), options);
+    built->log = *built->store->OpenLog("bench-0");
+    const std::string value(1024, 'v');
+    std::vector<RecordView> records(100);
+    for (RecordView& record : records) record.value = value;
+    while (built->log->size_bytes() < kRangeBytes + (1 << 20)) {
+      (void)built->log->Append(records);
+    }
+    built->range = *ResolveLogRange(*built->log, 0, kRangeBytes);
+    return built;
+  }();
+  return *shared;
+}
+
+enum SinkKind { kTcpLoopback = 0, kUnixSocketPair = 1 };
+
+// A connection whose far end a thread drains and discards: loopback TCP
+// (the kernel's whole TCP stack, receive side included, runs on these two
+// cores) or an AF_UNIX socket pair (no protocol stack: what is left is the
+// cost of moving the bytes).
+class Sink {
+ public:
+  explicit Sink(int kind) {
+    int receiver = -1;
+    if (kind == kUnixSocketPair) {
+      int fds[2];
+      socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+      fd_ = fds[0];
+      receiver = fds[1];
+    } else {
+      const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      socklen_t length = sizeof(address);
+      bind(listener, reinterpret_cast<sockaddr*>(&address), length);
+      listen(listener, 1);
+      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+      fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      connect(fd_, reinterpret_cast<sockaddr*>(&address), length);
+      receiver = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+      close(listener);
+    }
+    drain_ = std::thread([receiver] {
+      std::vector<char> buffer(1 << 20);
+      while (read(receiver, buffer.data(), buffer.size()) > 0) {
+      }
+      close(receiver);
+    });
+  }
+  ~Sink() {
+    shutdown(fd_, SHUT_WR);
+    drain_.join();
+    close(fd_);
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+  std::thread drain_;
+};
+
+double ThreadCpuSeconds() {
+  struct rusage usage;
+  getrusage(RUSAGE_THREAD, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// Runs `ship()` (which moves kRangeBytes to the sink) per iteration and
+// reports throughput and CPU per GiB.
+template <typename Ship>
+void Measure(benchmark::State& state, Ship ship) {
+  SharedLog& shared = TheLog();
+  Sink sink(static_cast<int>(state.range(0)));
+  const double cpu_before = ThreadCpuSeconds();
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    if (!ship(shared, sink.fd())) {
+      state.SkipWithError("send failed");
+      return;
+    }
+    bytes += shared.range.size_bytes;
+  }
+  const double cpu = ThreadCpuSeconds() - cpu_before;
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.counters["cpu_s_per_GiB"] = cpu / (static_cast<double>(bytes) / kGiB);
+}
+
+void BM_Send(benchmark::State& state, SendPolicy policy) {
+  SendOptions options;
+  options.policy = policy;
+  Measure(state, [&](SharedLog& shared, int fd) {
+    return SendLogRange(*shared.log, 0, kRangeBytes, fd, options).ok();
+  });
+}
+
+// The baseline of the zero-copy path: sendfile over the same file ranges,
+// with nothing of shiplog's around it.
+void BM_RawSendfile(benchmark::State& state) {
+  Measure(state, [](SharedLog& shared, int fd) {
+    for (const Slice& slice : shared.range.slices) {
+      const File* file = *slice.segment->LogFile();
+      off_t offset = slice.position;
+      uint64_t left = slice.size;
+      while (left > 0) {
+        const ssize_t n = sendfile(fd, file->fd(), &offset, left);
+        if (n <= 0) return false;
+        left -= static_cast<uint64_t>(n);
+      }
+    }
+    return true;
+  });
+}
+
+// The traditional path: read into a user buffer, write it out.
+void BM_RawReadWrite(benchmark::State& state) {
+  std::vector<char> buffer(256 << 10);
+  Measure(state, [&](SharedLog& shared, int fd) {
+    for (const Slice& slice : shared.range.slices) {
+      const File* file = *slice.segment->LogFile();
+      for (uint64_t done = 0; done < slice.size;) {
+        const size_t want =
+            std::min<uint64_t>(buffer.size(), slice.size - done);
+        const ssize_t got =
+            pread(file->fd(), buffer.data(), want, slice.position + done);
+        if (got <= 0) return false;
+        for (ssize_t written = 0; written < got;) {
+          const ssize_t n = write(fd, buffer.data() + written, got - written);
+          if (n <= 0) return false;
+          written += n;
+        }
+        done += static_cast<uint64_t>(got);
+      }
+    }
+    return true;
+  });
+}
+
+// Arg: the sink, 0 loopback TCP, 1 AF_UNIX socket pair.
+void Sinks(benchmark::internal::Benchmark* bench) {
+  bench->ArgName("unix")->Arg(kTcpLoopback)->Arg(kUnixSocketPair);
+  bench->UseRealTime();
+}
+
+BENCHMARK(BM_RawSendfile)->Apply(Sinks);
+BENCHMARK(BM_RawReadWrite)->Apply(Sinks);
+BENCHMARK_CAPTURE(BM_Send, sendfile, SendPolicy::kSendfile)->Apply(Sinks);
+BENCHMARK_CAPTURE(BM_Send, mmap_write, SendPolicy::kMmapWrite)->Apply(Sinks);
+BENCHMARK_CAPTURE(BM_Send, copy, SendPolicy::kCopy)->Apply(Sinks);
+BENCHMARK_CAPTURE(BM_Send, auto, SendPolicy::kAuto) -> Apply(Sinks);
+
+}  // namespace
+}  // namespace shiplog::bench
+
+int main(int argc, char** argv) {
+  shiplog::bench::RatioReporter reporter;
+  reporter.Compare("BM_Send/sendfile", "BM_RawSendfile", "bytes_per_second");
+  reporter.Compare("BM_Send/auto", "BM_RawSendfile", "bytes_per_second");
+  reporter.Compare("BM_Send/copy", "BM_RawReadWrite", "bytes_per_second");
+  reporter.Compare("BM_Send/sendfile", "BM_RawReadWrite", "cpu_s_per_GiB");
+  reporter.Compare("BM_RawSendfile", "BM_RawReadWrite", "cpu_s_per_GiB");
+  reporter.Compare("BM_Send/mmap_write", "BM_RawReadWrite", "cpu_s_per_GiB");
+  return shiplog::bench::RunBenchmarks(argc, argv, reporter);
+}
