@@ -110,6 +110,32 @@ TEST_P(SendPolicyTest, AClosedPeerIsAnErrorNotASignalAndLeaksNothing) {
   EXPECT_LE(OpenDescriptorCount(), descriptors + 1);
 }
 
+TEST_P(SendPolicyTest, APeerClosingMidSendEndsItWithAnError) {
+  auto data = MakeTestLog(200, 4, 500, 1 << 20);
+  FdPair pair = UnixSocketPair(4096);
+  SetNonBlocking(pair.sender);
+  SetNonBlocking(pair.receiver);
+  ASSERT_OK_AND_ASSIGN(Destination destination,
+                       Destination::Inspect(pair.sender));
+  ASSERT_OK_AND_ASSIGN(LogSendCursor cursor,
+                       LogSendCursor::Start(*data->log, 0, 1 << 30, destination,
+                                            Policy(GetParam())));
+  ASSERT_OK(cursor.Send());
+  ASSERT_FALSE(cursor.done());
+  ASSERT_GT(cursor.bytes_sent(), 0u);
+  ReadAvailable(pair.receiver);
+  pair.CloseReceiver();
+  absl::Status status;
+  for (int round = 0; round < 1000 && status.ok() && !cursor.done(); ++round) {
+    status = cursor.Send().status();
+  }
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kUnavailable,
+                               HasSubstr("the peer closed the connection")));
+  // A failed sender stays failed: no retry sends into the void.
+  EXPECT_THAT(cursor.Send(),
+              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+}
+
 INSTANTIATE_TEST_SUITE_P(Policies, SendPolicyTest,
                          ::testing::Values(SendPolicy::kAuto,
                                            SendPolicy::kSendfile,
