@@ -79,5 +79,9 @@ show "shiplog consume STORE orders-0 --offset $last --count 1"
   --format 'offset %o holds %v (expected order-'$((last + 1))')\n'
 "$SHIPLOG" dump "$STORE/orders-0" --verify | tail -n 1
 
+step "9. The article's comparison, live: copy vs mmap + write vs sendfile"
+show "shiplog bench --size 16MiB --repetitions 3"
+"$SHIPLOG" bench --size 16MiB --repetitions 3
+
 step "Done"
 echo "store was ${STORE} (removed on exit)"

@@ -50,6 +50,15 @@ int RunConsume(const ParsedFlags& flags);
 const CommandSpec& DumpSpec();
 int RunDump(const ParsedFlags& flags);
 
+const CommandSpec& SendSpec();
+int RunSend(const ParsedFlags& flags);
+
+const CommandSpec& StatsSpec();
+int RunStats(const ParsedFlags& flags);
+
+const CommandSpec& BenchSpec();
+int RunBench(const ParsedFlags& flags);
+
 }  // namespace shiplog::cli
 
 #endif  // SHIPLOG_BINDINGS_CLI_COMMANDS_H_

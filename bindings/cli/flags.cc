@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "bindings/cli/byte_size.h"
 
 namespace shiplog::cli {
 namespace {
@@ -119,6 +120,19 @@ absl::StatusOr<std::optional<int64_t>> ParsedFlags::GetInt(
   return value;
 }
 
+absl::StatusOr<std::optional<uint64_t>> ParsedFlags::GetByteCount(
+    absl::string_view name, uint64_t min) const {
+  const std::optional<std::string> text = GetString(name);
+  if (!text) return std::nullopt;
+  const std::optional<uint64_t> bytes = ParseByteSize(*text);
+  if (!bytes || *bytes < min) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", name, ": expected a byte count of at least ", FormatByteSize(min),
+        " (such as 65536, 64K or 64KiB), got '", *text, "'"));
+  }
+  return *bytes;
+}
+
 absl::StatusOr<std::optional<std::string>> ParsedFlags::GetChoice(
     absl::string_view name,
     const std::vector<absl::string_view>& choices) const {
@@ -133,9 +147,11 @@ absl::StatusOr<std::optional<std::string>> ParsedFlags::GetChoice(
 }
 
 std::string HelpText(const CommandSpec& spec) {
-  std::string text = absl::StrCat(
-      "Usage: shiplog ", spec.name, " ", absl::StrJoin(spec.positionals, " "),
-      " [flags]\n\n", spec.description, "\nFlags:\n");
+  std::string text = absl::StrCat("Usage: shiplog ", spec.name);
+  for (const std::string& positional : spec.positionals) {
+    absl::StrAppend(&text, " ", positional);
+  }
+  absl::StrAppend(&text, " [flags]\n\n", spec.description, "\nFlags:\n");
   std::vector<std::pair<std::string, std::string>> rows;
   for (const FlagSpec& flag : spec.flags) {
     rows.emplace_back(

@@ -66,6 +66,10 @@ class ParsedFlags {
   // non-negative integer or -1".
   absl::StatusOr<std::optional<int64_t>> GetInt(absl::string_view name,
                                                 int64_t min) const;
+  // The flag's value as a byte count >= `min` (ParseByteSize: "65536",
+  // "64K" and "64KiB" are equal).
+  absl::StatusOr<std::optional<uint64_t>> GetByteCount(absl::string_view name,
+                                                       uint64_t min) const;
   // The flag's value, which must be one of `choices`.
   absl::StatusOr<std::optional<std::string>> GetChoice(
       absl::string_view name,

@@ -23,8 +23,8 @@ namespace {
 std::string ToolHelp(const std::vector<Command>& commands) {
   std::string text =
       "Usage: shiplog COMMAND [arguments] [flags]\n\n"
-      "Writes, reads and inspects shiplog stores: directories of Kafka-format "
-      "logs.\n\nCommands:\n";
+      "Writes, reads, ships and inspects shiplog stores: directories of "
+      "Kafka-format\nlogs.\n\nCommands:\n";
   for (const Command& command : commands) {
     absl::StrAppend(&text, "  ", command.spec.name,
                     std::string(10 - command.spec.name.size(), ' '),
@@ -39,9 +39,10 @@ std::string ToolHelp(const std::vector<Command>& commands) {
 }
 
 int Main(std::vector<std::string> args) {
-  const std::vector<Command> commands = {{ProduceSpec(), RunProduce},
-                                         {ConsumeSpec(), RunConsume},
-                                         {DumpSpec(), RunDump}};
+  const std::vector<Command> commands = {
+      {ProduceSpec(), RunProduce}, {ConsumeSpec(), RunConsume},
+      {DumpSpec(), RunDump},       {SendSpec(), RunSend},
+      {StatsSpec(), RunStats},     {BenchSpec(), RunBench}};
   if (args.empty()) {
     std::fputs(ToolHelp(commands).c_str(), stderr);
     return kExitUsage;

@@ -23,6 +23,7 @@ int64_t MonotonicMs() {
 absl::StatusOr<LogRange> ResolveLogRange(const Log& log, int64_t offset,
                                          uint64_t max_bytes) {
   LogRange range;
+  range.first_offset = offset;
   range.next_offset = offset;
   const int64_t end = log.end_offset();
   do {
@@ -31,6 +32,7 @@ absl::StatusOr<LogRange> ResolveLogRange(const Log& log, int64_t offset,
     if (slice.empty()) break;
     // Past the first batch, a batch goes only if it fits the budget.
     if (!range.slices.empty() && slice.size > budget) break;
+    if (range.slices.empty()) range.first_offset = slice.first_offset;
     range.size_bytes += slice.size;
     range.next_offset = slice.next_offset;
     range.slices.push_back(std::move(slice));
@@ -42,6 +44,7 @@ LogSendCursor::LogSendCursor(LogRange range, const Destination& destination,
                              const SendOptions& options)
     : slices_(std::move(range.slices)),
       size_bytes_(range.size_bytes),
+      first_offset_(range.first_offset),
       next_offset_(range.next_offset),
       destination_(destination),
       options_(options) {}
@@ -71,14 +74,11 @@ absl::StatusOr<uint64_t> LogSendCursor::Send() {
   return sent_now;
 }
 
-absl::StatusOr<SendResult> SendLogRange(const Log& log, int64_t offset,
-                                        uint64_t max_bytes, int fd,
-                                        const SendOptions& options,
-                                        int64_t timeout_ms) {
+absl::StatusOr<SendResult> SendRange(LogRange range, int fd,
+                                     const SendOptions& options,
+                                     int64_t timeout_ms) {
   ASSIGN_OR_RETURN(const Destination destination, Destination::Inspect(fd));
-  ASSIGN_OR_RETURN(
-      LogSendCursor cursor,
-      LogSendCursor::Start(log, offset, max_bytes, destination, options));
+  LogSendCursor cursor(std::move(range), destination, options);
   const int64_t deadline = timeout_ms < 0 ? -1 : MonotonicMs() + timeout_ms;
   while (true) {
     RETURN_IF_ERROR(cursor.Send().status());
@@ -98,8 +98,16 @@ absl::StatusOr<SendResult> SendLogRange(const Log& log, int64_t offset,
       return ErrnoToStatus(errno, "poll");
     }
   }
-  return SendResult{cursor.bytes_sent(), cursor.next_offset(),
-                    cursor.bytes_by_path()};
+  return SendResult{cursor.bytes_sent(), cursor.first_offset(),
+                    cursor.next_offset(), cursor.bytes_by_path()};
+}
+
+absl::StatusOr<SendResult> SendLogRange(const Log& log, int64_t offset,
+                                        uint64_t max_bytes, int fd,
+                                        const SendOptions& options,
+                                        int64_t timeout_ms) {
+  ASSIGN_OR_RETURN(LogRange range, ResolveLogRange(log, offset, max_bytes));
+  return SendRange(std::move(range), fd, options, timeout_ms);
 }
 
 }  // namespace shiplog

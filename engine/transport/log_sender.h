@@ -26,7 +26,8 @@ namespace shiplog {
 struct LogRange {
   std::vector<Slice> slices;
   uint64_t size_bytes = 0;
-  int64_t next_offset = 0;  // the offset after the range's last batch
+  int64_t first_offset = 0;  // the first batch's base offset
+  int64_t next_offset = 0;   // the offset after the range's last batch
 };
 
 // kOutOfRange if `offset` is outside [log start, log end].
@@ -55,7 +56,8 @@ class LogSendCursor {
   bool done() const { return next_slice_ == slices_.size(); }
   uint64_t bytes_sent() const { return bytes_sent_; }
   uint64_t size_bytes() const { return size_bytes_; }
-  // The offset after the last batch of the range.
+  // The first batch's base offset, and the offset after the last batch.
+  int64_t first_offset() const { return first_offset_; }
   int64_t next_offset() const { return next_offset_; }
   // Bytes sent by each path, for reports.
   const PerSendPath<uint64_t>& bytes_by_path() const { return bytes_by_path_; }
@@ -63,6 +65,7 @@ class LogSendCursor {
  private:
   std::vector<Slice> slices_;
   uint64_t size_bytes_;
+  int64_t first_offset_;
   int64_t next_offset_;
   Destination destination_;
   SendOptions options_;
@@ -74,14 +77,19 @@ class LogSendCursor {
 
 struct SendResult {
   uint64_t bytes_sent = 0;
+  int64_t first_offset = 0;
   int64_t next_offset = 0;
   PerSendPath<uint64_t> bytes_by_path;
 };
 
-// The log-level convenience: lookup and send in one call, to completion.
-// On a non-blocking descriptor it waits (poll) for writability between
-// partial sends, at most `timeout_ms` in all (-1: no limit; kDeadlineExceeded
-// when it runs out, with the bytes sent so far lost to the caller).
+// Sends a resolved range to `fd` to completion. On a non-blocking
+// descriptor it waits (poll) for writability between partial sends, at most
+// `timeout_ms` in all (-1: no limit; kDeadlineExceeded when it runs out).
+absl::StatusOr<SendResult> SendRange(LogRange range, int fd,
+                                     const SendOptions& options = {},
+                                     int64_t timeout_ms = -1);
+
+// The log-level convenience: ResolveLogRange and SendRange in one call.
 absl::StatusOr<SendResult> SendLogRange(const Log& log, int64_t offset,
                                         uint64_t max_bytes, int fd,
                                         const SendOptions& options = {},

@@ -75,6 +75,8 @@ TEST_P(SendPolicyTest, ShipsExactlyTheBatchesOfEachRange) {
     EXPECT_EQ(received.size(), expected.size());
     EXPECT_TRUE(received == expected);
     EXPECT_EQ(result.bytes_sent, expected.size());
+    // Batches hold 4 records: the range starts at the one holding `offset`.
+    EXPECT_EQ(result.first_offset, offset / 4 * 4);
     EXPECT_LE(result.bytes_sent, std::max<uint64_t>(max_bytes, 4096));
   }
 }
