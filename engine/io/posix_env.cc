@@ -15,6 +15,7 @@
 #include "engine/io/env.h"
 #include "engine/metrics/engine_metrics.h"
 #include "engine/status/errno_status.h"
+#include "engine/status/error_kind.h"
 
 namespace shiplog {
 namespace {
@@ -250,9 +251,11 @@ class PosixEnv final : public Env {
       std::string holder = ReadHolder(fd);
       close(fd);
       if (lock_error == EWOULDBLOCK) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            path, " is locked by another writer",
-            holder.empty() ? "" : absl::StrCat(" (pid ", holder, ")")));
+        return WithErrorKind(
+            absl::FailedPreconditionError(absl::StrCat(
+                path, " is locked by another writer",
+                holder.empty() ? "" : absl::StrCat(" (pid ", holder, ")"))),
+            ErrorKind::kLocked);
       }
       return ErrnoToStatus(lock_error, absl::StrCat("lock ", path));
     }

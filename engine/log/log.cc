@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/format/record_batch.h"
 #include "engine/metrics/engine_metrics.h"
+#include "engine/status/error_kind.h"
 #include "engine/status/status_macros.h"
 
 namespace shiplog {
@@ -81,19 +82,27 @@ absl::Status Log::failure() const {
   return failure_;
 }
 
+absl::Status Log::FailedFlushError(const absl::Status& failure) const {
+  return WithErrorKind(
+      absl::FailedPreconditionError(absl::StrCat(
+          "log ", name_,
+          " is read-only after a failed flush: ", failure.message())),
+      ErrorKind::kReadOnly);
+}
+
 absl::Status Log::CheckWritableLocked() const {
   if (read_only_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("log ", name_, " is open read-only"));
+    return WithErrorKind(absl::FailedPreconditionError(
+                             absl::StrCat("log ", name_, " is open read-only")),
+                         ErrorKind::kReadOnly);
   }
   if (closed_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("log ", name_, " is closed"));
+    return WithErrorKind(absl::FailedPreconditionError(
+                             absl::StrCat("log ", name_, " is closed")),
+                         ErrorKind::kClosed);
   }
   if (failed_.load(std::memory_order_acquire)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "log ", name_,
-        " is read-only after a failed flush: ", failure().message()));
+    return FailedFlushError(failure());
   }
   return absl::OkStatus();
 }
@@ -239,11 +248,7 @@ absl::Status Log::Flush() { return FlushTo(end_offset()); }
 absl::Status Log::FlushTo(int64_t target) {
   if (read_only_) return absl::OkStatus();
   MutexLock lock(&flush_mu_);
-  if (!failure_.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "log ", name_,
-        " is read-only after a failed flush: ", failure_.message()));
-  }
+  if (!failure_.ok()) return FailedFlushError(failure_);
   const int64_t recovery_point =
       recovery_point_.load(std::memory_order_acquire);
   if (target <= recovery_point) return absl::OkStatus();
@@ -263,9 +268,7 @@ absl::Status Log::FlushTo(int64_t target) {
     // Whatever the kernel dropped is gone; retrying would claim otherwise.
     failure_ = status;
     failed_.store(true, std::memory_order_release);
-    return absl::FailedPreconditionError(
-        absl::StrCat("log ", name_,
-                     " is read-only after a failed flush: ", status.message()));
+    return FailedFlushError(status);
   }
   recovery_point_.store(target, std::memory_order_release);
   if (unflushed_records_.fetch_sub(unflushed, std::memory_order_acq_rel) ==

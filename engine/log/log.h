@@ -176,6 +176,8 @@ class Log {
   absl::Status Load(const LogOpenOptions& options);
   absl::StatusOr<AppendResult> AppendValidated(absl::Span<char> bytes,
                                                std::vector<BatchInfo> batches);
+  // The error every write gets once an fdatasync has failed.
+  absl::Status FailedFlushError(const absl::Status& failure) const;
   absl::Status CheckWritableLocked() const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
   absl::Status RollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/status/error_kind.h"
 #include "engine/status/status_macros.h"
 #include "engine/store/log_name.h"
 #include "engine/store/store_files.h"
@@ -26,6 +27,13 @@ Store::Store(std::string path, const StoreOptions& options, Env* env)
     : path_(std::move(path)), options_(options), env_(env) {}
 
 Store::~Store() { (void)Close(); }
+
+absl::Status Store::ReadOnlyError(absl::string_view action) const {
+  return WithErrorKind(
+      absl::FailedPreconditionError(
+          absl::StrCat("store ", path_, " is open read-only: cannot ", action)),
+      ErrorKind::kReadOnly);
+}
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(
     const std::string& path, const StoreOptions& options) {
@@ -166,12 +174,12 @@ absl::StatusOr<std::shared_ptr<Log>> Store::OpenLog(
   RETURN_IF_ERROR(ValidateLogName(name));
   MutexLock lock(&mu_);
   if (closed_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("store ", path_, " is closed"));
+    return WithErrorKind(absl::FailedPreconditionError(
+                             absl::StrCat("store ", path_, " is closed")),
+                         ErrorKind::kClosed);
   }
   if (options_.read_only && !overrides.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store ", path_, " is open read-only: cannot change log settings"));
+    return ReadOnlyError("change log settings");
   }
   if (auto it = logs_.find(name); it != logs_.end()) {
     const std::shared_ptr<Log>& log = it->second;
@@ -197,8 +205,7 @@ absl::StatusOr<std::shared_ptr<Log>> Store::OpenLog(
         absl::StrCat("log ", name, " does not exist in store ", path_));
   }
   if (options_.read_only) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store ", path_, " is open read-only: cannot create log ", name));
+    return ReadOnlyError(absl::StrCat("create log ", name));
   }
   return CreateLogLocked(name, overrides);
 }
@@ -226,8 +233,7 @@ absl::Status Store::DeleteLog(const std::string& name) {
   RETURN_IF_ERROR(ValidateLogName(name));
   MutexLock lock(&mu_);
   if (options_.read_only) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store ", path_, " is open read-only: cannot delete log ", name));
+    return ReadOnlyError(absl::StrCat("delete log ", name));
   }
   auto it = logs_.find(name);
   if (it == logs_.end()) {

@@ -107,6 +107,7 @@ class Store {
   Store(std::string path, const StoreOptions& options, Env* env);
 
   absl::Status Load();
+  absl::Status ReadOnlyError(absl::string_view action) const;
   absl::StatusOr<std::shared_ptr<Log>> LoadLogLocked(
       const std::string& name, const LogConfigOverrides& overrides,
       bool created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

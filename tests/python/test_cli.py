@@ -4,10 +4,13 @@ import re
 import signal
 import struct
 import time
+from pathlib import Path
 
 import pytest
 
 from conftest import TIMEOUT_S
+
+REPO = Path(__file__).resolve().parents[2]
 
 FIRST_LOG = "00000000000000000000.log"
 FIRST_INDEX = "00000000000000000000.index"
@@ -342,7 +345,10 @@ def test_tool_help_and_version(shiplog):
     out = shiplog.ok("--help").decode()
     for command in FLAGS:
         assert re.search(rf"^  {command} ", out, re.M)
-    assert shiplog.ok("--version") == b"shiplog 0.1.0\n"
+    # The tool reports the library's version, the one shiplog.h declares.
+    header = (REPO / "capi" / "include" / "shiplog.h").read_text()
+    version = re.search(r'#define SHIPLOG_VERSION_STRING "([0-9.]+)"', header)
+    assert shiplog.ok("--version") == f"shiplog {version[1]}\n".encode()
     assert shiplog.run().returncode == 2
 
 

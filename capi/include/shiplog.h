@@ -1,0 +1,600 @@
+/*
+ * shiplog.h: the stable C ABI of libshiplog.so.1.
+ *
+ * shiplog keeps Kafka-style logs: durable, ordered, offset-addressed records
+ * in segment files whose bytes are Apache Kafka's RecordBatch v2 format, and
+ * ships ranges of them to sockets without copying them through user space.
+ *
+ * Conventions (libgit2's):
+ *  - Every function named shiplog_<object>_<verb> returns an int status:
+ *    SHIPLOG_OK (0) or a negative shiplog_status. Output parameters come
+ *    first. shiplog_last_error() explains the last failure on this thread.
+ *  - Objects are opaque handles made by an _open function and released by
+ *    the matching _free function (which accepts NULL).
+ *  - Option structs start with a version field. Initialize them with their
+ *    _INIT macro or _init() function, then set what you need; passing NULL
+ *    for options means all defaults. A struct whose version this library
+ *    does not know is refused with SHIPLOG_EVERSION.
+ *  - Byte strings are (pointer, length) pairs and may hold any bytes. A NULL
+ *    pointer with length 0 is a null key or value (Kafka's null), a non-NULL
+ *    pointer with length 0 an empty one.
+ *  - A NULL handle, a NULL output pointer or an impossible length is
+ *    SHIPLOG_EINVAL, never a crash. No C++ exception crosses this ABI.
+ *
+ * Thread-safety: a store and the logs opened from it may be used from any
+ * number of threads at once. Slices, views, record iterators, senders and
+ * metrics snapshots belong to one thread at a time. shiplog_last_error() is
+ * per thread.
+ *
+ * Versioning (zstd's): SHIPLOG_VERSION_* give the version compiled against,
+ * shiplog_version_number() the version running. Symbols are never removed
+ * or changed within a major version; "since" notes say when each appeared.
+ */
+#ifndef SHIPLOG_H
+#define SHIPLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SHIPLOG_BUILDING_LIBRARY) && defined(__GNUC__)
+#define SHIPLOG_API __attribute__((visibility("default")))
+#else
+#define SHIPLOG_API
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Version                                                                 */
+/* ---------------------------------------------------------------------- */
+
+#define SHIPLOG_VERSION_MAJOR 1
+#define SHIPLOG_VERSION_MINOR 0
+#define SHIPLOG_VERSION_PATCH 0
+#define SHIPLOG_VERSION_NUMBER                                     \
+  (SHIPLOG_VERSION_MAJOR * 10000 + SHIPLOG_VERSION_MINOR * 100 + \
+   SHIPLOG_VERSION_PATCH)
+#define SHIPLOG_VERSION_STRING "1.0.0"
+
+/** The running library's version as SHIPLOG_VERSION_NUMBER computes it.
+ *  Since 1.0. */
+SHIPLOG_API unsigned int shiplog_version_number(void);
+
+/** The running library's version, "MAJOR.MINOR.PATCH". Never NULL.
+ *  Since 1.0. */
+SHIPLOG_API const char* shiplog_version(void);
+
+/* ---------------------------------------------------------------------- */
+/* Status codes and errors                                                 */
+/* ---------------------------------------------------------------------- */
+
+typedef enum shiplog_status {
+  SHIPLOG_OK = 0,
+  /** Anything not listed below: a bug, or an error the library does not
+   *  classify. The message says what. */
+  SHIPLOG_ERROR = -1,
+  /** A bad argument: a NULL handle or pointer, a bad log name, a setting
+   *  out of range, a length that cannot be. */
+  SHIPLOG_EINVAL = -2,
+  /** No such store, log, or record (e.g. no record at or after a time). */
+  SHIPLOG_ENOTFOUND = -3,
+  /** Something that must not exist does. */
+  SHIPLOG_EEXISTS = -4,
+  /** An offset outside the log: before its start or past its end. */
+  SHIPLOG_ERANGE = -5,
+  /** Corrupt bytes: a batch that fails validation (bad CRC, magic,
+   *  lengths, records), or a damaged file. */
+  SHIPLOG_ECORRUPT = -6,
+  /** The store or log is read-only: opened so, or turned so by a failed
+   *  fsync (the message gives the original error). */
+  SHIPLOG_EREADONLY = -7,
+  /** Another process (or handle) is the store's writer; the message names
+   *  its pid. */
+  SHIPLOG_ELOCKED = -8,
+  /** The disk is full (ENOSPC, EDQUOT). Nothing acknowledged was lost;
+   *  later appends may succeed once space returns. */
+  SHIPLOG_ENOSPC = -9,
+  /** An I/O error from the operating system (EIO and the like). */
+  SHIPLOG_EIO = -10,
+  /** A non-blocking descriptor is full: call again when it is writable. */
+  SHIPLOG_EAGAIN = -11,
+  /** The peer closed the connection (EPIPE, ECONNRESET). */
+  SHIPLOG_EPEERCLOSED = -12,
+  /** The handle was closed (shiplog_store_close) and can only be freed. */
+  SHIPLOG_ECLOSED = -13,
+  /** Valid but not supported here, e.g. decoding a gzip batch in
+   *  process. */
+  SHIPLOG_EUNSUPPORTED = -14,
+  /** A timeout given to the call ran out. */
+  SHIPLOG_ETIMEDOUT = -15,
+  /** An options struct with a version this library does not know. */
+  SHIPLOG_EVERSION = -16,
+  /** Out of memory. */
+  SHIPLOG_ENOMEM = -17,
+  /** Not an error: an iterator has no more items. */
+  SHIPLOG_ITEROVER = -30
+} shiplog_status;
+
+/** A static, human-readable name for a status ("SHIPLOG_ERANGE: offset out
+ *  of range"). Never NULL, also for unknown values. Since 1.0. */
+SHIPLOG_API const char* shiplog_status_str(int status);
+
+/** The message of the last call on this thread that failed, or "" if none
+ *  has. Never NULL. Valid until the next failing call on this thread.
+ *  Since 1.0. */
+SHIPLOG_API const char* shiplog_last_error(void);
+
+/** Frees memory the library returned to the caller (text from
+ *  shiplog_metrics_prometheus and the like). NULL is fine. Since 1.0. */
+SHIPLOG_API void shiplog_free(void* memory);
+
+/** A list of strings returned by the library; release it with
+ *  shiplog_strarray_dispose. */
+typedef struct shiplog_strarray {
+  char** strings;
+  size_t count;
+} shiplog_strarray;
+
+/** Frees the strings and zeroes the struct. NULL is fine. Since 1.0. */
+SHIPLOG_API void shiplog_strarray_dispose(shiplog_strarray* array);
+
+/* ---------------------------------------------------------------------- */
+/* Log settings                                                            */
+/* ---------------------------------------------------------------------- */
+
+/** A setting left at SHIPLOG_UNSET keeps its stored value (or, for a new
+ *  log, the store's default). */
+#define SHIPLOG_UNSET INT64_MIN
+
+/** A log's settings, Kafka's topic settings under Kafka's names. Settings
+ *  given when a log is opened are stored with it (log.properties) and kept
+ *  by later opens. -1 means "never" or "no limit" where noted. */
+typedef struct shiplog_log_options {
+  unsigned int version;
+  /** Create the log if it does not exist (default 1). */
+  int create_if_missing;
+  /** segment.bytes: roll at this size (default 1 GiB, at most 2 GiB-1). */
+  int64_t segment_bytes;
+  /** segment.index.bytes: preallocated size of each index (10 MiB). */
+  int64_t segment_index_bytes;
+  /** index.interval.bytes: log bytes between index entries (4096). */
+  int64_t index_interval_bytes;
+  /** segment.ms: roll when a segment's records span this long (7 days). */
+  int64_t segment_ms;
+  /** retention.ms: delete segments whose newest record is older; -1
+   *  never (7 days). */
+  int64_t retention_ms;
+  /** retention.bytes: delete old segments while the log stays at least
+   *  this large; -1 no limit (default). */
+  int64_t retention_bytes;
+  /** flush.messages: fdatasync after this many records; -1 leaves it to
+   *  the OS (default). 1 makes every append durable before it returns. */
+  int64_t flush_messages;
+  /** flush.ms: fdatasync once unflushed data is this old; -1 never. */
+  int64_t flush_ms;
+} shiplog_log_options;
+
+#define SHIPLOG_LOG_OPTIONS_VERSION 1
+#define SHIPLOG_LOG_OPTIONS_INIT                                          \
+  {                                                                       \
+    SHIPLOG_LOG_OPTIONS_VERSION, 1, SHIPLOG_UNSET, SHIPLOG_UNSET,         \
+        SHIPLOG_UNSET, SHIPLOG_UNSET, SHIPLOG_UNSET, SHIPLOG_UNSET,       \
+        SHIPLOG_UNSET, SHIPLOG_UNSET                                      \
+  }
+
+/** Fills `options` as SHIPLOG_LOG_OPTIONS_INIT does. SHIPLOG_EVERSION for
+ *  an unknown `version`. Since 1.0. */
+SHIPLOG_API int shiplog_log_options_init(shiplog_log_options* options,
+                                         unsigned int version);
+
+/* ---------------------------------------------------------------------- */
+/* Stores                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/** A directory of logs. */
+typedef struct shiplog_store shiplog_store;
+
+typedef struct shiplog_store_options {
+  unsigned int version;
+  /** Open without the writer lock; write nothing (default 0). Any number
+   *  of read-only opens may run beside the one writer. */
+  int read_only;
+  /** Create the directory if missing (writable opens; default 1). */
+  int create_if_missing;
+  /** How often the background thread flushes by flush.ms, rolls by
+   *  segment.ms and applies retention; 0 runs no thread (default 1000). */
+  int64_t maintenance_interval_ms;
+  /** How often recovery points are checkpointed (default 60000). */
+  int64_t checkpoint_interval_ms;
+  /** Settings for logs created without their own (all SHIPLOG_UNSET by
+   *  default: Kafka's defaults). create_if_missing is ignored here. */
+  shiplog_log_options default_log_options;
+} shiplog_store_options;
+
+#define SHIPLOG_STORE_OPTIONS_VERSION 1
+#define SHIPLOG_STORE_OPTIONS_INIT                                   \
+  {                                                                  \
+    SHIPLOG_STORE_OPTIONS_VERSION, 0, 1, 1000, 60000,                \
+        SHIPLOG_LOG_OPTIONS_INIT                                     \
+  }
+
+/** Fills `options` as SHIPLOG_STORE_OPTIONS_INIT does. Since 1.0. */
+SHIPLOG_API int shiplog_store_options_init(shiplog_store_options* options,
+                                           unsigned int version);
+
+/** Opens (or creates) the store at `path` and every log in it, recovering
+ *  what an unclean shutdown left. SHIPLOG_ELOCKED if another writer has it.
+ *  On success *out is a new handle; on failure *out is NULL. Since 1.0. */
+SHIPLOG_API int shiplog_store_open(shiplog_store** out, const char* path,
+                                   const shiplog_store_options* options);
+
+/** Clean shutdown: stops the background thread, flushes every log, writes
+ *  the checkpoints and the marker that lets the next open skip recovery.
+ *  The handle stays allocated (later calls give SHIPLOG_ECLOSED) until
+ *  shiplog_store_free. Closing twice is fine. Since 1.0. */
+SHIPLOG_API int shiplog_store_close(shiplog_store* store);
+
+/** Closes the store if it is open (errors are lost: call
+ *  shiplog_store_close first to see them) and frees the handle. Logs
+ *  opened from it stay valid to free; their writes fail. NULL is fine.
+ *  Since 1.0. */
+SHIPLOG_API void shiplog_store_free(shiplog_store* store);
+
+/** The names of the store's logs, sorted. Since 1.0. */
+SHIPLOG_API int shiplog_store_list_logs(shiplog_strarray* out,
+                                        shiplog_store* store);
+
+/** Closes the log and removes its files. Since 1.0. */
+SHIPLOG_API int shiplog_store_delete_log(shiplog_store* store,
+                                         const char* name);
+
+/** Writes the recovery-point and log-start checkpoints now. Since 1.0. */
+SHIPLOG_API int shiplog_store_checkpoint(shiplog_store* store);
+
+/** One pass of the background work now (flush.ms, segment.ms, retention,
+ *  checkpoint when due), for stores opened without the thread. Since 1.0. */
+SHIPLOG_API int shiplog_store_run_maintenance(shiplog_store* store);
+
+/* ---------------------------------------------------------------------- */
+/* Logs                                                                    */
+/* ---------------------------------------------------------------------- */
+
+/** One log of a store: an ordered, offset-addressed partition. */
+typedef struct shiplog_log shiplog_log;
+
+/** Opens the log `name` (1-249 characters of A-Z a-z 0-9 . _ -, not "." or
+ *  ".."), creating it when options->create_if_missing. Settings in
+ *  `options` are applied and stored (SHIPLOG_EREADONLY in a read-only
+ *  store). Release with shiplog_log_free. Since 1.0. */
+SHIPLOG_API int shiplog_log_open(shiplog_log** out, shiplog_store* store,
+                                 const char* name,
+                                 const shiplog_log_options* options);
+
+/** Releases the handle (the log stays open in its store). NULL is fine.
+ *  Since 1.0. */
+SHIPLOG_API void shiplog_log_free(shiplog_log* log);
+
+/** The log's current settings, every field set. `out->version` must be set
+ *  (SHIPLOG_LOG_OPTIONS_INIT) before the call. Since 1.0. */
+SHIPLOG_API int shiplog_log_get_options(shiplog_log_options* out,
+                                        const shiplog_log* log);
+
+/** The first offset the log holds. Since 1.0. */
+SHIPLOG_API int shiplog_log_start_offset(int64_t* out, const shiplog_log* log);
+/** The offset the next append gets; records are readable below it.
+ *  Since 1.0. */
+SHIPLOG_API int shiplog_log_end_offset(int64_t* out, const shiplog_log* log);
+/** Offsets below this are durable (fdatasync'd): the recovery point.
+ *  Since 1.0. */
+SHIPLOG_API int shiplog_log_committed_offset(int64_t* out,
+                                             const shiplog_log* log);
+/** The log's size on disk and its number of segments. Since 1.0. */
+SHIPLOG_API int shiplog_log_size(uint64_t* size_bytes, uint64_t* segments,
+                                 const shiplog_log* log);
+
+/* Records -------------------------------------------------------------- */
+
+#define SHIPLOG_NO_TIMESTAMP (-1)
+
+typedef struct shiplog_header {
+  const void* key; /* header keys are never null */
+  size_t key_len;
+  const void* value; /* NULL with value_len 0: a null value */
+  size_t value_len;
+} shiplog_header;
+
+/** A record. For appends, `offset` is ignored and a `timestamp_ms` of
+ *  SHIPLOG_NO_TIMESTAMP means "now". For reads every field is set and the
+ *  pointers stay valid until the iterator moves on. */
+typedef struct shiplog_record {
+  int64_t offset;
+  int64_t timestamp_ms;
+  const void* key; /* NULL with key_len 0: a null key */
+  size_t key_len;
+  const void* value; /* NULL with value_len 0: a null value */
+  size_t value_len;
+  const shiplog_header* headers;
+  size_t header_count;
+} shiplog_record;
+
+typedef enum shiplog_compression {
+  SHIPLOG_COMPRESSION_NONE = 0,
+  SHIPLOG_COMPRESSION_ZSTD = 4
+} shiplog_compression;
+
+typedef struct shiplog_append_options {
+  unsigned int version;
+  /** SHIPLOG_COMPRESSION_NONE (default) or _ZSTD. */
+  int compression;
+  /** zstd's level (default 3). */
+  int zstd_level;
+} shiplog_append_options;
+
+#define SHIPLOG_APPEND_OPTIONS_VERSION 1
+#define SHIPLOG_APPEND_OPTIONS_INIT \
+  { SHIPLOG_APPEND_OPTIONS_VERSION, SHIPLOG_COMPRESSION_NONE, 3 }
+
+/** Since 1.0. */
+SHIPLOG_API int shiplog_append_options_init(shiplog_append_options* options,
+                                            unsigned int version);
+
+typedef struct shiplog_append_result {
+  int64_t base_offset; /* the first offset assigned */
+  int64_t last_offset; /* the last offset assigned */
+  uint64_t bytes;      /* batch bytes written */
+} shiplog_append_result;
+
+/** Appends `count` (>= 1) records as one batch. Returns once they are
+ *  readable, and durable too if the log's flush policy called for an
+ *  fdatasync. SHIPLOG_ENOSPC for a full disk (nothing lost). `out` may be
+ *  NULL. Since 1.0. */
+SHIPLOG_API int shiplog_log_append(shiplog_append_result* out,
+                                   shiplog_log* log,
+                                   const shiplog_record* records, size_t count,
+                                   const shiplog_append_options* options);
+
+/** Appends ready-made Kafka RecordBatch v2 batches (a producer's bytes),
+ *  back to back in `batches`. Each is validated (CRC, magic, lengths, every
+ *  record); if any fails the call is rejected with SHIPLOG_ECORRUPT and
+ *  nothing is written. The log's offsets are written into `batches` in
+ *  place (baseOffset lies outside the CRC). `out` may be NULL. Since 1.0. */
+SHIPLOG_API int shiplog_log_append_batches(shiplog_append_result* out,
+                                           shiplog_log* log, void* batches,
+                                           size_t size);
+
+/** fdatasyncs everything appended so far; the committed offset advances.
+ *  A failure turns the log read-only for good. Since 1.0. */
+SHIPLOG_API int shiplog_log_flush(shiplog_log* log);
+
+/** Starts a new segment now (if the active one holds anything).
+ *  Since 1.0. */
+SHIPLOG_API int shiplog_log_roll(shiplog_log* log);
+
+/** Removes every record from `offset` on; `offset` must be a batch
+ *  boundary (SHIPLOG_EINVAL naming the batch otherwise). Durable when it
+ *  returns. Since 1.0. */
+SHIPLOG_API int shiplog_log_truncate(shiplog_log* log, int64_t offset);
+
+/** The first offset whose record timestamp is >= `timestamp_ms` (Kafka's
+ *  ListOffsets by time); SHIPLOG_ENOTFOUND if every record is older.
+ *  Since 1.0. */
+SHIPLOG_API int shiplog_log_offset_for_time(int64_t* out,
+                                            const shiplog_log* log,
+                                            int64_t timestamp_ms);
+
+/* Slices and zero-copy views ------------------------------------------ */
+
+/** Whole batches of one segment: what a read returns instead of bytes. It
+ *  keeps its segment readable while it lives, even after retention deletes
+ *  it. */
+typedef struct shiplog_slice shiplog_slice;
+
+/** The batches from the one holding `offset`, at most `max_bytes` (but at
+ *  least one whole batch), within one segment. An empty slice at the log's
+ *  end; SHIPLOG_ERANGE outside the log. Since 1.0. */
+SHIPLOG_API int shiplog_log_read(shiplog_slice** out, const shiplog_log* log,
+                                 int64_t offset, uint64_t max_bytes);
+
+SHIPLOG_API void shiplog_slice_free(shiplog_slice* slice);
+
+typedef struct shiplog_slice_info {
+  int64_t first_offset; /* base offset of the first batch */
+  int64_t next_offset;  /* the offset after the last batch */
+  uint64_t position;    /* in the segment file */
+  uint64_t size;        /* bytes */
+} shiplog_slice_info;
+
+/** Since 1.0. */
+SHIPLOG_API int shiplog_slice_info_get(shiplog_slice_info* out,
+                                       const shiplog_slice* slice);
+
+/** A slice's bytes in place, through a read-only mapping of the segment:
+ *  no copy. */
+typedef struct shiplog_view shiplog_view;
+
+/** The view stays valid while it lives, even if retention deletes the
+ *  segment or truncation cuts it. Since 1.0. */
+SHIPLOG_API int shiplog_view_open(shiplog_view** out,
+                                  const shiplog_slice* slice);
+
+/** The bytes: Kafka RecordBatch v2 batches, read-only (writing faults).
+ *  Valid until shiplog_view_free. Since 1.0. */
+SHIPLOG_API int shiplog_view_data(const void** data, size_t* size,
+                                  const shiplog_view* view);
+
+SHIPLOG_API void shiplog_view_free(shiplog_view* view);
+
+/* Decoded records ------------------------------------------------------ */
+
+/** Decodes records; copies them into process memory (the one place data
+ *  is copied on purpose). */
+typedef struct shiplog_records shiplog_records;
+
+/** The records of `slice` from `min_offset` on. Since 1.0. */
+SHIPLOG_API int shiplog_records_open(shiplog_records** out,
+                                     const shiplog_slice* slice,
+                                     int64_t min_offset);
+
+/** The records of `log` from `offset`, up to `max_bytes` of batches (but
+ *  at least one batch), across segments. Since 1.0. */
+SHIPLOG_API int shiplog_records_open_log(shiplog_records** out,
+                                         const shiplog_log* log,
+                                         int64_t offset, uint64_t max_bytes);
+
+/** The next record into `*out` (pointers valid until the next call or the
+ *  free); SHIPLOG_ITEROVER after the last; SHIPLOG_ECORRUPT for a batch
+ *  that fails validation; SHIPLOG_EUNSUPPORTED for a codec that cannot be
+ *  decoded in process. Since 1.0. */
+SHIPLOG_API int shiplog_records_next(shiplog_record* out,
+                                     shiplog_records* records);
+
+SHIPLOG_API void shiplog_records_free(shiplog_records* records);
+
+/* Sending to descriptors ----------------------------------------------- */
+
+typedef enum shiplog_send_policy {
+  /** mmap + write below mmap_threshold_bytes, sendfile from there up. */
+  SHIPLOG_SEND_AUTO = 0,
+  /** sendfile(2): no copy through user space. */
+  SHIPLOG_SEND_SENDFILE = 1,
+  /** write(2) from the segment's mapping. */
+  SHIPLOG_SEND_MMAP_WRITE = 2,
+  /** pread(2) + write(2) through one buffer: the traditional path. */
+  SHIPLOG_SEND_COPY = 3
+} shiplog_send_policy;
+
+/** How bytes went: index shiplog_send_result.bytes_by_path with these. */
+typedef enum shiplog_send_path {
+  SHIPLOG_PATH_SENDFILE = 0,
+  SHIPLOG_PATH_SPLICE = 1,
+  SHIPLOG_PATH_MMAP_WRITE = 2,
+  SHIPLOG_PATH_COPY = 3
+} shiplog_send_path;
+
+typedef struct shiplog_send_options {
+  unsigned int version;
+  int policy;                    /* a shiplog_send_policy (default AUTO) */
+  uint64_t mmap_threshold_bytes; /* AUTO's threshold (0: the default) */
+  /** shiplog_log_send only: give up after this long on a descriptor that
+   *  stays full; -1 waits forever (default). */
+  int64_t timeout_ms;
+} shiplog_send_options;
+
+#define SHIPLOG_SEND_OPTIONS_VERSION 1
+#define SHIPLOG_SEND_OPTIONS_INIT \
+  { SHIPLOG_SEND_OPTIONS_VERSION, SHIPLOG_SEND_AUTO, 0, -1 }
+
+/** Since 1.0. */
+SHIPLOG_API int shiplog_send_options_init(shiplog_send_options* options,
+                                          unsigned int version);
+
+typedef struct shiplog_send_result {
+  uint64_t bytes_sent;
+  /** The offset after the last batch sent: where the next range starts. */
+  int64_t next_offset;
+  uint64_t bytes_by_path[4]; /* indexed by shiplog_send_path */
+} shiplog_send_result;
+
+/** Ships the log from the batch holding `offset`, up to `max_bytes` (but at
+ *  least one whole batch), to `fd` (a socket, pipe or file; not owned),
+ *  waiting for a non-blocking descriptor to drain when it fills. Never
+ *  raises SIGPIPE: a closed peer is SHIPLOG_EPEERCLOSED. `out` may be NULL.
+ *  Since 1.0. */
+SHIPLOG_API int shiplog_log_send(shiplog_send_result* out,
+                                 const shiplog_log* log, int64_t offset,
+                                 uint64_t max_bytes, int fd,
+                                 const shiplog_send_options* options);
+
+/** A resumable send, for event loops. */
+typedef struct shiplog_sender shiplog_sender;
+
+/** Resolves the range now (so its size is known, and retention cannot
+ *  break it); sends nothing yet. Since 1.0. */
+SHIPLOG_API int shiplog_sender_open(shiplog_sender** out,
+                                    const shiplog_log* log, int64_t offset,
+                                    uint64_t max_bytes, int fd,
+                                    const shiplog_send_options* options);
+
+/** The range's size in bytes: known before the first byte goes out (a
+ *  Kafka Fetch response states it up front). Since 1.0. */
+SHIPLOG_API int shiplog_sender_size(uint64_t* out,
+                                    const shiplog_sender* sender);
+
+/** Sends what the descriptor takes now. SHIPLOG_OK when the whole range is
+ *  sent; SHIPLOG_EAGAIN when the descriptor is full: call again once it is
+ *  writable, and the send resumes where it stopped. `progress` (may be
+ *  NULL) gets the totals so far. Since 1.0. */
+SHIPLOG_API int shiplog_sender_send(shiplog_send_result* progress,
+                                    shiplog_sender* sender);
+
+SHIPLOG_API void shiplog_sender_free(shiplog_sender* sender);
+
+/* ---------------------------------------------------------------------- */
+/* Metrics                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/** The engine's counters at one moment, this process's resource use, and
+ *  (given a store) each log's gauges. */
+typedef struct shiplog_metrics shiplog_metrics;
+
+/** `store` may be NULL (no per-log gauges). Since 1.0. */
+SHIPLOG_API int shiplog_metrics_open(shiplog_metrics** out,
+                                     shiplog_store* store);
+
+/** The counters as a struct; `out->version` must be set first
+ *  (SHIPLOG_METRICS_VALUES_INIT). */
+typedef struct shiplog_metrics_values {
+  unsigned int version;
+  uint64_t appended_bytes;
+  uint64_t appended_batches;
+  uint64_t appended_records;
+  uint64_t sent_bytes[4];    /* by shiplog_send_path */
+  uint64_t send_syscalls[4]; /* by shiplog_send_path */
+  uint64_t partial_sends;
+  uint64_t send_eagain;
+  uint64_t send_fallbacks;
+  uint64_t send_errors;
+  uint64_t fsyncs;
+  uint64_t fsync_failures;
+  double fsync_p50_seconds;
+  double fsync_p99_seconds;
+  int64_t open_files;
+  int64_t mapped_bytes;
+  int64_t mappings;
+  uint64_t segments_recovered;
+  uint64_t bytes_truncated_by_recovery;
+  uint64_t crc_failures;
+  uint64_t index_rebuilds;
+} shiplog_metrics_values;
+
+#define SHIPLOG_METRICS_VALUES_VERSION 1
+/* Every field spelled out, so -Wextra -Werror code can use it. */
+#define SHIPLOG_METRICS_VALUES_INIT                                      \
+  {                                                                      \
+    SHIPLOG_METRICS_VALUES_VERSION, 0, 0, 0, {0, 0, 0, 0}, {0, 0, 0, 0}, \
+        0, 0, 0, 0, 0, 0, 0.0, 0.0, 0, 0, 0, 0, 0, 0, 0                  \
+  }
+
+/** Since 1.0. */
+SHIPLOG_API int shiplog_metrics_values_get(shiplog_metrics_values* out,
+                                           const shiplog_metrics* metrics);
+
+/** The snapshot in Prometheus text exposition format (0.0.4), in a new
+ *  NUL-terminated buffer to release with shiplog_free. Since 1.0. */
+SHIPLOG_API int shiplog_metrics_prometheus(char** out,
+                                           const shiplog_metrics* metrics);
+
+/** The snapshot as a table for people, in a new buffer to release with
+ *  shiplog_free. Since 1.0. */
+SHIPLOG_API int shiplog_metrics_text(char** out,
+                                     const shiplog_metrics* metrics);
+
+SHIPLOG_API void shiplog_metrics_free(shiplog_metrics* metrics);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHIPLOG_H */

@@ -1,0 +1,26 @@
+// Conversions between the C option structs and the engine's settings.
+#ifndef SHIPLOG_CAPI_SRC_OPTIONS_H_
+#define SHIPLOG_CAPI_SRC_OPTIONS_H_
+
+#include "absl/status/statusor.h"
+#include "capi/include/shiplog.h"
+#include "engine/log/log_config.h"
+#include "engine/store/store.h"
+#include "engine/transport/send_options.h"
+
+namespace shiplog::capi {
+
+// SHIPLOG_UNSET fields stay unset.
+LogConfigOverrides ToOverrides(const shiplog_log_options& options);
+void FromConfig(const LogConfig& config, shiplog_log_options* out);
+
+// kInvalidArgument for settings out of range.
+absl::StatusOr<StoreOptions> ToStoreOptions(
+    const shiplog_store_options& options);
+
+// kInvalidArgument for an unknown policy.
+absl::StatusOr<SendOptions> ToSendOptions(const shiplog_send_options& options);
+
+}  // namespace shiplog::capi
+
+#endif  // SHIPLOG_CAPI_SRC_OPTIONS_H_

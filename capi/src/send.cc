@@ -1,0 +1,140 @@
+// Shipping ranges of logs to descriptors: one-shot and resumable.
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "capi/src/handles.h"
+#include "capi/src/options.h"
+#include "capi/src/status.h"
+
+using shiplog::capi::CheckHandle;
+using shiplog::capi::CheckNotNull;
+using shiplog::capi::CheckVersion;
+using shiplog::capi::Fail;
+using shiplog::capi::Guard;
+using shiplog::capi::Report;
+
+namespace {
+
+constexpr shiplog::SendPath kPathOrder[] = {
+    shiplog::SendPath::kSendfile, shiplog::SendPath::kSplice,
+    shiplog::SendPath::kMmapWrite, shiplog::SendPath::kCopy};
+static_assert(SHIPLOG_PATH_SENDFILE == 0 && SHIPLOG_PATH_SPLICE == 1 &&
+              SHIPLOG_PATH_MMAP_WRITE == 2 && SHIPLOG_PATH_COPY == 3);
+
+void FillPaths(const shiplog::PerSendPath<uint64_t>& bytes,
+               shiplog_send_result* out) {
+  for (size_t i = 0; i < 4; ++i) out->bytes_by_path[i] = bytes[kPathOrder[i]];
+}
+
+// Checks and converts the options; `options` may be NULL.
+int Convert(const shiplog_send_options* options, shiplog::SendOptions* out,
+            int64_t* timeout_ms) {
+  shiplog_send_options defaults = SHIPLOG_SEND_OPTIONS_INIT;
+  if (options == nullptr) options = &defaults;
+  SHIPLOG_TRY(CheckVersion(options->version, SHIPLOG_SEND_OPTIONS_VERSION,
+                           "shiplog_send_options"));
+  absl::StatusOr<shiplog::SendOptions> converted =
+      shiplog::capi::ToSendOptions(*options);
+  if (!converted.ok()) return Report(converted.status());
+  *out = *converted;
+  if (timeout_ms != nullptr) *timeout_ms = options->timeout_ms;
+  return SHIPLOG_OK;
+}
+
+int CheckFd(int fd) {
+  if (fd >= 0) return SHIPLOG_OK;
+  return Fail(SHIPLOG_EINVAL, absl::StrCat("fd ", fd, " is not a descriptor"));
+}
+
+}  // namespace
+
+extern "C" {
+
+int shiplog_send_options_init(shiplog_send_options* options,
+                              unsigned int version) {
+  SHIPLOG_TRY(CheckNotNull(options, "options"));
+  SHIPLOG_TRY(CheckVersion(version, SHIPLOG_SEND_OPTIONS_VERSION,
+                           "shiplog_send_options"));
+  *options = SHIPLOG_SEND_OPTIONS_INIT;
+  return SHIPLOG_OK;
+}
+
+int shiplog_log_send(shiplog_send_result* out, const shiplog_log* log,
+                     int64_t offset, uint64_t max_bytes, int fd,
+                     const shiplog_send_options* options) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckHandle(log, shiplog::capi::kLogMagic, "log"));
+    SHIPLOG_TRY(CheckFd(fd));
+    shiplog::SendOptions send_options;
+    int64_t timeout_ms = -1;
+    SHIPLOG_TRY(Convert(options, &send_options, &timeout_ms));
+    absl::StatusOr<shiplog::SendResult> sent = shiplog::SendLogRange(
+        *log->log, offset, max_bytes, fd, send_options, timeout_ms);
+    if (!sent.ok()) return Report(sent.status());
+    if (out != nullptr) {
+      out->bytes_sent = sent->bytes_sent;
+      out->next_offset = sent->next_offset;
+      FillPaths(sent->bytes_by_path, out);
+    }
+    return SHIPLOG_OK;
+  });
+}
+
+int shiplog_sender_open(shiplog_sender** out, const shiplog_log* log,
+                        int64_t offset, uint64_t max_bytes, int fd,
+                        const shiplog_send_options* options) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckNotNull(out, "out"));
+    *out = nullptr;
+    SHIPLOG_TRY(CheckHandle(log, shiplog::capi::kLogMagic, "log"));
+    SHIPLOG_TRY(CheckFd(fd));
+    shiplog::SendOptions send_options;
+    SHIPLOG_TRY(Convert(options, &send_options, nullptr));
+    absl::StatusOr<shiplog::Destination> destination =
+        shiplog::Destination::Inspect(fd);
+    if (!destination.ok()) return Report(destination.status());
+    absl::StatusOr<shiplog::LogSendCursor> cursor =
+        shiplog::LogSendCursor::Start(*log->log, offset, max_bytes,
+                                      *destination, send_options);
+    if (!cursor.ok()) return Report(cursor.status());
+    auto handle = std::make_unique<shiplog_sender>();
+    handle->cursor.emplace(*std::move(cursor));
+    *out = handle.release();
+    return SHIPLOG_OK;
+  });
+}
+
+int shiplog_sender_size(uint64_t* out, const shiplog_sender* sender) {
+  SHIPLOG_TRY(CheckNotNull(out, "out"));
+  SHIPLOG_TRY(CheckHandle(sender, shiplog::capi::kSenderMagic, "sender"));
+  *out = sender->cursor->size_bytes();
+  return SHIPLOG_OK;
+}
+
+int shiplog_sender_send(shiplog_send_result* progress, shiplog_sender* sender) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckHandle(sender, shiplog::capi::kSenderMagic, "sender"));
+    shiplog::LogSendCursor& cursor = *sender->cursor;
+    const absl::Status sent = cursor.Send().status();
+    if (progress != nullptr) {
+      progress->bytes_sent = cursor.bytes_sent();
+      progress->next_offset = cursor.next_offset();
+      FillPaths(cursor.bytes_by_path(), progress);
+    }
+    SHIPLOG_TRY(Report(sent));
+    return cursor.done() ? SHIPLOG_OK : SHIPLOG_EAGAIN;
+  });
+}
+
+void shiplog_sender_free(shiplog_sender* sender) {
+  if (sender == nullptr || sender->magic != shiplog::capi::kSenderMagic) {
+    return;
+  }
+  Guard([&]() -> int {
+    sender->magic = shiplog::capi::kFreedMagic;
+    delete sender;
+    return SHIPLOG_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,236 @@
+// Versions, option initializers, stores and logs.
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "capi/src/handles.h"
+#include "capi/src/options.h"
+#include "capi/src/status.h"
+
+using shiplog::capi::CheckHandle;
+using shiplog::capi::CheckNotNull;
+using shiplog::capi::CheckVersion;
+using shiplog::capi::Fail;
+using shiplog::capi::Guard;
+using shiplog::capi::Report;
+
+namespace {
+
+int CheckStore(const shiplog_store* store) {
+  SHIPLOG_TRY(CheckHandle(store, shiplog::capi::kStoreMagic, "store"));
+  if (store->closed) {
+    return Fail(SHIPLOG_ECLOSED, "the store was closed; only free it now");
+  }
+  return SHIPLOG_OK;
+}
+
+int CheckLog(const shiplog_log* log) {
+  return CheckHandle(log, shiplog::capi::kLogMagic, "log");
+}
+
+char* CopyString(const std::string& text) {
+  char* copy = static_cast<char*>(std::malloc(text.size() + 1));
+  if (copy == nullptr) throw std::bad_alloc();
+  std::memcpy(copy, text.c_str(), text.size() + 1);
+  return copy;
+}
+
+}  // namespace
+
+extern "C" {
+
+unsigned int shiplog_version_number(void) { return SHIPLOG_VERSION_NUMBER; }
+
+const char* shiplog_version(void) { return SHIPLOG_VERSION_STRING; }
+
+void shiplog_free(void* memory) { std::free(memory); }
+
+void shiplog_strarray_dispose(shiplog_strarray* array) {
+  if (array == nullptr) return;
+  for (size_t i = 0; i < array->count; ++i) std::free(array->strings[i]);
+  std::free(array->strings);
+  array->strings = nullptr;
+  array->count = 0;
+}
+
+int shiplog_log_options_init(shiplog_log_options* options,
+                             unsigned int version) {
+  SHIPLOG_TRY(CheckNotNull(options, "options"));
+  SHIPLOG_TRY(CheckVersion(version, SHIPLOG_LOG_OPTIONS_VERSION,
+                           "shiplog_log_options"));
+  *options = SHIPLOG_LOG_OPTIONS_INIT;
+  return SHIPLOG_OK;
+}
+
+int shiplog_store_options_init(shiplog_store_options* options,
+                               unsigned int version) {
+  SHIPLOG_TRY(CheckNotNull(options, "options"));
+  SHIPLOG_TRY(CheckVersion(version, SHIPLOG_STORE_OPTIONS_VERSION,
+                           "shiplog_store_options"));
+  *options = SHIPLOG_STORE_OPTIONS_INIT;
+  return SHIPLOG_OK;
+}
+
+int shiplog_store_open(shiplog_store** out, const char* path,
+                       const shiplog_store_options* options) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckNotNull(out, "out"));
+    *out = nullptr;
+    SHIPLOG_TRY(CheckNotNull(path, "path"));
+    shiplog_store_options defaults = SHIPLOG_STORE_OPTIONS_INIT;
+    if (options == nullptr) options = &defaults;
+    SHIPLOG_TRY(CheckVersion(options->version, SHIPLOG_STORE_OPTIONS_VERSION,
+                             "shiplog_store_options"));
+    SHIPLOG_TRY(CheckVersion(options->default_log_options.version,
+                             SHIPLOG_LOG_OPTIONS_VERSION,
+                             "shiplog_store_options.default_log_options"));
+    absl::StatusOr<shiplog::StoreOptions> store_options =
+        shiplog::capi::ToStoreOptions(*options);
+    if (!store_options.ok()) return Report(store_options.status());
+    absl::StatusOr<std::unique_ptr<shiplog::Store>> store =
+        shiplog::Store::Open(path, *store_options);
+    if (!store.ok()) return Report(store.status());
+    auto handle = std::make_unique<shiplog_store>();
+    handle->store = *std::move(store);
+    *out = handle.release();
+    return SHIPLOG_OK;
+  });
+}
+
+int shiplog_store_close(shiplog_store* store) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckHandle(store, shiplog::capi::kStoreMagic, "store"));
+    if (store->closed) return SHIPLOG_OK;
+    store->closed = true;
+    return Report(store->store->Close());
+  });
+}
+
+void shiplog_store_free(shiplog_store* store) {
+  if (store == nullptr || store->magic != shiplog::capi::kStoreMagic) return;
+  Guard([&]() -> int {
+    store->magic = shiplog::capi::kFreedMagic;
+    delete store;
+    return SHIPLOG_OK;
+  });
+}
+
+int shiplog_store_list_logs(shiplog_strarray* out, shiplog_store* store) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckNotNull(out, "out"));
+    out->strings = nullptr;
+    out->count = 0;
+    SHIPLOG_TRY(CheckStore(store));
+    const std::vector<std::string> names = store->store->ListLogs();
+    out->strings =
+        static_cast<char**>(std::calloc(names.size() + 1, sizeof(char*)));
+    if (out->strings == nullptr) throw std::bad_alloc();
+    for (const std::string& name : names) {
+      out->strings[out->count] = CopyString(name);
+      ++out->count;
+    }
+    return SHIPLOG_OK;
+  });
+}
+
+int shiplog_store_delete_log(shiplog_store* store, const char* name) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckStore(store));
+    SHIPLOG_TRY(CheckNotNull(name, "name"));
+    return Report(store->store->DeleteLog(name));
+  });
+}
+
+int shiplog_store_checkpoint(shiplog_store* store) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckStore(store));
+    return Report(store->store->Checkpoint());
+  });
+}
+
+int shiplog_store_run_maintenance(shiplog_store* store) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckStore(store));
+    return Report(store->store->RunMaintenance());
+  });
+}
+
+int shiplog_log_open(shiplog_log** out, shiplog_store* store, const char* name,
+                     const shiplog_log_options* options) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckNotNull(out, "out"));
+    *out = nullptr;
+    SHIPLOG_TRY(CheckStore(store));
+    SHIPLOG_TRY(CheckNotNull(name, "name"));
+    shiplog_log_options defaults = SHIPLOG_LOG_OPTIONS_INIT;
+    if (options == nullptr) options = &defaults;
+    SHIPLOG_TRY(CheckVersion(options->version, SHIPLOG_LOG_OPTIONS_VERSION,
+                             "shiplog_log_options"));
+    absl::StatusOr<std::shared_ptr<shiplog::Log>> log =
+        store->store->OpenLog(name, shiplog::capi::ToOverrides(*options),
+                              options->create_if_missing != 0);
+    if (!log.ok()) return Report(log.status());
+    auto handle = std::make_unique<shiplog_log>();
+    handle->log = *std::move(log);
+    *out = handle.release();
+    return SHIPLOG_OK;
+  });
+}
+
+void shiplog_log_free(shiplog_log* log) {
+  if (log == nullptr || log->magic != shiplog::capi::kLogMagic) return;
+  Guard([&]() -> int {
+    log->magic = shiplog::capi::kFreedMagic;
+    delete log;
+    return SHIPLOG_OK;
+  });
+}
+
+int shiplog_log_get_options(shiplog_log_options* out, const shiplog_log* log) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckNotNull(out, "out"));
+    SHIPLOG_TRY(CheckVersion(out->version, SHIPLOG_LOG_OPTIONS_VERSION,
+                             "shiplog_log_options"));
+    SHIPLOG_TRY(CheckLog(log));
+    shiplog::capi::FromConfig(log->log->config(), out);
+    out->create_if_missing = 0;
+    return SHIPLOG_OK;
+  });
+}
+
+int shiplog_log_start_offset(int64_t* out, const shiplog_log* log) {
+  SHIPLOG_TRY(CheckNotNull(out, "out"));
+  SHIPLOG_TRY(CheckLog(log));
+  *out = log->log->start_offset();
+  return SHIPLOG_OK;
+}
+
+int shiplog_log_end_offset(int64_t* out, const shiplog_log* log) {
+  SHIPLOG_TRY(CheckNotNull(out, "out"));
+  SHIPLOG_TRY(CheckLog(log));
+  *out = log->log->end_offset();
+  return SHIPLOG_OK;
+}
+
+int shiplog_log_committed_offset(int64_t* out, const shiplog_log* log) {
+  SHIPLOG_TRY(CheckNotNull(out, "out"));
+  SHIPLOG_TRY(CheckLog(log));
+  *out = log->log->committed_offset();
+  return SHIPLOG_OK;
+}
+
+int shiplog_log_size(uint64_t* size_bytes, uint64_t* segments,
+                     const shiplog_log* log) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckNotNull(size_bytes, "size_bytes"));
+    SHIPLOG_TRY(CheckNotNull(segments, "segments"));
+    SHIPLOG_TRY(CheckLog(log));
+    *size_bytes = log->log->size_bytes();
+    *segments = log->log->segment_count();
+    return SHIPLOG_OK;
+  });
+}
+
+}  // extern "C"

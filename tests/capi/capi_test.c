@@ -1,0 +1,369 @@
+/* The C ABI, tested from C (LevelDB's c_test.c is the model): every call
+ * of shiplog.h on its happy path, and its error paths and misuse: NULL
+ * handles, wrong option versions, closed stores, bad names, corrupt
+ * batches, a second writer. Compiled as C99 with -pedantic -Werror. */
+#define _GNU_SOURCE /* mkdtemp, nftw */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "shiplog.h"
+
+static const char* phase = "";
+static int failures = 0;
+
+#define CHECK(cond)                                                    \
+  do {                                                                 \
+    if (!(cond)) {                                                     \
+      fprintf(stderr, "%s:%d: %s: check failed: %s (last error: %s)\n", \
+              __FILE__, __LINE__, phase, #cond, shiplog_last_error()); \
+      ++failures;                                                      \
+    }                                                                  \
+  } while (0)
+
+/* A status check that also shows the status by name when it fails. */
+#define CHECK_STATUS(expected, call)                                      \
+  do {                                                                    \
+    int got_ = (call);                                                    \
+    if (got_ != (expected)) {                                             \
+      fprintf(stderr, "%s:%d: %s: %s gave %s, expected %s (%s)\n",        \
+              __FILE__, __LINE__, phase, #call, shiplog_status_str(got_), \
+              shiplog_status_str(expected), shiplog_last_error());        \
+      ++failures;                                                         \
+    }                                                                     \
+  } while (0)
+
+static void StartPhase(const char* name) {
+  fprintf(stderr, "=== %s\n", name);
+  phase = name;
+}
+
+static int RemoveEntry(const char* path, const struct stat* st, int flag,
+                       struct FTW* ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+static int Contains(const char* text, const char* part) {
+  return text != NULL && strstr(text, part) != NULL;
+}
+
+static shiplog_record Record(const char* key, const char* value) {
+  shiplog_record record;
+  memset(&record, 0, sizeof(record));
+  record.timestamp_ms = SHIPLOG_NO_TIMESTAMP;
+  record.key = key;
+  record.key_len = key != NULL ? strlen(key) : 0;
+  record.value = value;
+  record.value_len = value != NULL ? strlen(value) : 0;
+  return record;
+}
+
+static void TestVersionAndErrors(void) {
+  StartPhase("version and errors");
+  CHECK(shiplog_version_number() == SHIPLOG_VERSION_NUMBER);
+  CHECK(strcmp(shiplog_version(), SHIPLOG_VERSION_STRING) == 0);
+  CHECK(shiplog_last_error() != NULL);
+  CHECK(Contains(shiplog_status_str(SHIPLOG_ERANGE), "SHIPLOG_ERANGE"));
+  CHECK(Contains(shiplog_status_str(12345), "unknown"));
+  CHECK(Contains(shiplog_status_str(SHIPLOG_ITEROVER), "ITEROVER"));
+}
+
+static void TestMisuse(const char* dir) {
+  shiplog_store* store = NULL;
+  shiplog_log* log = NULL;
+  shiplog_store_options options = SHIPLOG_STORE_OPTIONS_INIT;
+  int64_t offset = 0;
+
+  StartPhase("misuse: NULL arguments");
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_store_open(NULL, dir, NULL));
+  CHECK(Contains(shiplog_last_error(), "out is NULL"));
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_store_open(&store, NULL, NULL));
+  CHECK(store == NULL);
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_log_open(&log, NULL, "x", NULL));
+  CHECK(Contains(shiplog_last_error(), "store is NULL"));
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_log_end_offset(&offset, NULL));
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_log_append(NULL, NULL, NULL, 0, NULL));
+  shiplog_store_free(NULL);
+  shiplog_log_free(NULL);
+  shiplog_slice_free(NULL);
+  shiplog_view_free(NULL);
+  shiplog_records_free(NULL);
+  shiplog_sender_free(NULL);
+  shiplog_metrics_free(NULL);
+  shiplog_free(NULL);
+  shiplog_strarray_dispose(NULL);
+
+  StartPhase("misuse: option versions");
+  options.version = 99;
+  CHECK_STATUS(SHIPLOG_EVERSION, shiplog_store_open(&store, dir, &options));
+  CHECK(Contains(shiplog_last_error(), "version 99"));
+  CHECK_STATUS(SHIPLOG_EVERSION, shiplog_store_options_init(&options, 7));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_options_init(
+                               &options, SHIPLOG_STORE_OPTIONS_VERSION));
+  CHECK(options.create_if_missing == 1 && options.read_only == 0);
+}
+
+static void TestAppendAndRead(shiplog_store* store) {
+  shiplog_log* log = NULL;
+  shiplog_log_options log_options = SHIPLOG_LOG_OPTIONS_INIT;
+  shiplog_record records[3];
+  shiplog_header header;
+  shiplog_append_result appended;
+  shiplog_records* iterator = NULL;
+  shiplog_record record;
+  int64_t end = -1;
+  int count = 0;
+
+  StartPhase("append and read back");
+  log_options.segment_bytes = 4096;
+  CHECK_STATUS(SHIPLOG_OK,
+               shiplog_log_open(&log, store, "orders-0", &log_options));
+  records[0] = Record("alice", "signed up");
+  records[1] = Record(NULL, "no key");
+  records[2] = Record("bob", "");
+  header.key = "trace";
+  header.key_len = 5;
+  header.value = NULL;
+  header.value_len = 0;
+  records[0].headers = &header;
+  records[0].header_count = 1;
+  CHECK_STATUS(SHIPLOG_OK,
+               shiplog_log_append(&appended, log, records, 3, NULL));
+  CHECK(appended.base_offset == 0 && appended.last_offset == 2);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_end_offset(&end, log));
+  CHECK(end == 3);
+
+  CHECK_STATUS(SHIPLOG_OK,
+               shiplog_records_open_log(&iterator, log, 0, 1 << 20));
+  while (shiplog_records_next(&record, iterator) == SHIPLOG_OK) {
+    CHECK(record.offset == count);
+    if (count == 0) {
+      CHECK(record.key_len == 5 && memcmp(record.key, "alice", 5) == 0);
+      CHECK(record.value_len == 9);
+      CHECK(record.header_count == 1);
+      CHECK(record.headers[0].key_len == 5 && record.headers[0].value == NULL);
+    } else if (count == 1) {
+      CHECK(record.key == NULL && record.key_len == 0);
+    } else {
+      CHECK(record.value != NULL && record.value_len == 0);
+    }
+    ++count;
+  }
+  CHECK(count == 3);
+  CHECK_STATUS(SHIPLOG_ITEROVER, shiplog_records_next(&record, iterator));
+  shiplog_records_free(iterator);
+
+  StartPhase("append errors");
+  records[1].value = NULL;
+  records[1].value_len = 4;
+  CHECK_STATUS(SHIPLOG_EINVAL,
+               shiplog_log_append(NULL, log, records, 3, NULL));
+  CHECK(Contains(shiplog_last_error(), "value is NULL but its length is 4"));
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_log_append(NULL, log, records, 0, NULL));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_end_offset(&end, log));
+  CHECK(end == 3);
+  shiplog_log_free(log);
+}
+
+static void TestSlicesViewsAndCorruption(shiplog_store* store) {
+  shiplog_log* log = NULL;
+  shiplog_slice* slice = NULL;
+  shiplog_slice_info info;
+  shiplog_view* view = NULL;
+  const void* data = NULL;
+  size_t size = 0;
+  char* copy;
+  shiplog_append_result appended;
+  int64_t offset = 0;
+
+  StartPhase("slices and views");
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_open(&log, store, "orders-0", NULL));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_read(&slice, log, 1, 1 << 20));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_slice_info_get(&info, slice));
+  CHECK(info.first_offset == 0 && info.next_offset == 3 && info.size > 61);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_view_open(&view, slice));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_view_data(&data, &size, view));
+  CHECK(size == info.size);
+  CHECK(((const unsigned char*)data)[16] == 2); /* RecordBatch magic */
+
+  StartPhase("ready-made batches");
+  copy = malloc(size);
+  memcpy(copy, data, size);
+  CHECK_STATUS(SHIPLOG_OK,
+               shiplog_log_append_batches(&appended, log, copy, size));
+  CHECK(appended.base_offset == 3 && appended.last_offset == 5);
+  copy[size - 1] ^= 1;
+  CHECK_STATUS(SHIPLOG_ECORRUPT,
+               shiplog_log_append_batches(NULL, log, copy, size));
+  CHECK(Contains(shiplog_last_error(), "CRC mismatch"));
+  free(copy);
+
+  StartPhase("range and time errors");
+  CHECK_STATUS(SHIPLOG_ERANGE, shiplog_log_read(&slice, log, 99, 10));
+  CHECK(Contains(shiplog_last_error(), "past the end"));
+  CHECK_STATUS(SHIPLOG_ENOTFOUND,
+               shiplog_log_offset_for_time(&offset, log, INT64_MAX));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_offset_for_time(&offset, log, 0));
+  CHECK(offset == 0);
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_log_truncate(log, 1));
+  CHECK(Contains(shiplog_last_error(), "batch boundary"));
+
+  shiplog_view_free(view);
+  shiplog_slice_free(slice);
+  shiplog_log_free(log);
+}
+
+static void TestSend(shiplog_store* store) {
+  shiplog_log* log = NULL;
+  shiplog_sender* sender = NULL;
+  shiplog_send_result progress;
+  shiplog_send_options options = SHIPLOG_SEND_OPTIONS_INIT;
+  uint64_t size = 0;
+  uint64_t received = 0;
+  char buffer[65536];
+  int fds[2];
+  int status;
+  int rounds = 0;
+
+  StartPhase("resumable send to a non-blocking socket");
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_open(&log, store, "orders-0", NULL));
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  fcntl(fds[1], F_SETFL, O_NONBLOCK);
+  options.policy = SHIPLOG_SEND_SENDFILE;
+  CHECK_STATUS(SHIPLOG_OK,
+               shiplog_sender_open(&sender, log, 0, 1 << 20, fds[0], &options));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_sender_size(&size, sender));
+  CHECK(size > 0);
+  do {
+    ssize_t n;
+    status = shiplog_sender_send(&progress, sender);
+    while ((n = read(fds[1], buffer, sizeof(buffer))) > 0) received += n;
+  } while (status == SHIPLOG_EAGAIN && ++rounds < 100000);
+  CHECK_STATUS(SHIPLOG_OK, status);
+  while (received < size) {
+    ssize_t n = read(fds[1], buffer, sizeof(buffer));
+    if (n <= 0) break;
+    received += n;
+  }
+  CHECK(received == size);
+  CHECK(progress.bytes_sent == size);
+  CHECK(progress.bytes_by_path[SHIPLOG_PATH_SENDFILE] == size);
+  CHECK(progress.next_offset == 6);
+  shiplog_sender_free(sender);
+
+  StartPhase("send to a closed peer");
+  close(fds[1]);
+  CHECK_STATUS(SHIPLOG_EPEERCLOSED,
+               shiplog_log_send(NULL, log, 0, 1 << 20, fds[0], NULL));
+  close(fds[0]);
+  options.policy = 42;
+  CHECK_STATUS(SHIPLOG_EINVAL,
+               shiplog_log_send(NULL, log, 0, 1, 1, &options));
+  shiplog_log_free(log);
+}
+
+static void TestMetrics(shiplog_store* store) {
+  shiplog_metrics* metrics = NULL;
+  shiplog_metrics_values values = SHIPLOG_METRICS_VALUES_INIT;
+  char* text = NULL;
+
+  StartPhase("metrics");
+  CHECK_STATUS(SHIPLOG_OK, shiplog_metrics_open(&metrics, store));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_metrics_values_get(&values, metrics));
+  CHECK(values.appended_records >= 6);
+  CHECK(values.sent_bytes[SHIPLOG_PATH_SENDFILE] > 0);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_metrics_prometheus(&text, metrics));
+  CHECK(Contains(text, "shiplog_appended_records_total"));
+  CHECK(Contains(text, "shiplog_log_end_offset{log=\"orders-0\"} 6"));
+  shiplog_free(text);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_metrics_text(&text, metrics));
+  CHECK(text != NULL && strlen(text) > 0);
+  shiplog_free(text);
+  values.version = 0;
+  CHECK_STATUS(SHIPLOG_EVERSION, shiplog_metrics_values_get(&values, metrics));
+  shiplog_metrics_free(metrics);
+}
+
+static void TestStoreRules(const char* path, shiplog_store* store) {
+  shiplog_store* second = NULL;
+  shiplog_store* reader = NULL;
+  shiplog_store_options options = SHIPLOG_STORE_OPTIONS_INIT;
+  shiplog_log* log = NULL;
+  shiplog_log* other = NULL;
+  shiplog_strarray names = {NULL, 0};
+  shiplog_record record = Record(NULL, "x");
+
+  StartPhase("one writer, many readers");
+  CHECK_STATUS(SHIPLOG_ELOCKED, shiplog_store_open(&second, path, NULL));
+  CHECK(Contains(shiplog_last_error(), "locked by another writer (pid "));
+  options.read_only = 1;
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_open(&reader, path, &options));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_open(&log, reader, "orders-0", NULL));
+  CHECK_STATUS(SHIPLOG_EREADONLY,
+               shiplog_log_append(NULL, log, &record, 1, NULL));
+  shiplog_log_free(log);
+  CHECK_STATUS(SHIPLOG_EREADONLY, shiplog_log_open(&log, reader, "new-0", NULL));
+  shiplog_store_free(reader);
+
+  StartPhase("names");
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_log_open(&log, store, "../x", NULL));
+  CHECK(Contains(shiplog_last_error(), "contains '/'"));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_list_logs(&names, store));
+  CHECK(names.count == 1 && strcmp(names.strings[0], "orders-0") == 0);
+  shiplog_strarray_dispose(&names);
+  CHECK(names.strings == NULL && names.count == 0);
+
+  StartPhase("closed store");
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_open(&log, store, "orders-0", NULL));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_close(store));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_close(store));
+  CHECK_STATUS(SHIPLOG_ECLOSED, shiplog_store_checkpoint(store));
+  CHECK_STATUS(SHIPLOG_ECLOSED, shiplog_store_run_maintenance(store));
+  CHECK_STATUS(SHIPLOG_ECLOSED, shiplog_log_open(&other, store, "x", NULL));
+  CHECK(Contains(shiplog_last_error(), "closed"));
+  CHECK_STATUS(SHIPLOG_ECLOSED,
+               shiplog_log_append(NULL, log, &record, 1, NULL));
+  shiplog_log_free(log);
+}
+
+int main(void) {
+  char dir[] = "/tmp/shiplog-capi-XXXXXX";
+  char path[64];
+  shiplog_store* store = NULL;
+
+  if (mkdtemp(dir) == NULL) {
+    perror("mkdtemp");
+    return 2;
+  }
+  snprintf(path, sizeof(path), "%s/store", dir);
+
+  TestVersionAndErrors();
+  TestMisuse(path);
+  StartPhase("open");
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_open(&store, path, NULL));
+  if (store != NULL) {
+    TestAppendAndRead(store);
+    TestSlicesViewsAndCorruption(store);
+    TestSend(store);
+    TestMetrics(store);
+    TestStoreRules(path, store);
+    shiplog_store_free(store);
+  }
+  nftw(dir, RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
+  if (failures > 0) {
+    fprintf(stderr, "FAILED: %d checks\n", failures);
+    return 1;
+  }
+  fprintf(stderr, "PASS\n");
+  return 0;
+}
