@@ -492,6 +492,9 @@ SHIPLOG_API int shiplog_send_options_init(shiplog_send_options* options,
 
 typedef struct shiplog_send_result {
   uint64_t bytes_sent;
+  /** The base offset of the range's first batch (at or before the offset
+   *  asked for). */
+  int64_t first_offset;
   /** The offset after the last batch sent: where the next range starts. */
   int64_t next_offset;
   uint64_t bytes_by_path[4]; /* indexed by shiplog_send_path */
@@ -530,6 +533,78 @@ SHIPLOG_API int shiplog_sender_send(shiplog_send_result* progress,
                                     shiplog_sender* sender);
 
 SHIPLOG_API void shiplog_sender_free(shiplog_sender* sender);
+
+/* ---------------------------------------------------------------------- */
+/* Inspecting files                                                        */
+/* ---------------------------------------------------------------------- */
+
+/* For tools (shiplog dump): the batches of a segment file and the entries
+ * of an index file, read directly from the files, without a store. Nothing
+ * is ever written. */
+
+/** One batch of a segment file, as its header describes it. */
+typedef struct shiplog_file_batch {
+  uint64_t position; /* where the batch starts in the file */
+  uint64_t size;     /* bytes, header included */
+  int64_t base_offset;
+  int64_t last_offset;
+  int32_t records;
+  uint32_t crc;
+  int compression; /* attributes bits 0-2: 0 none ... 4 zstd */
+  int64_t base_timestamp;
+  int64_t max_timestamp;
+  int32_t partition_leader_epoch;
+  int16_t attributes;
+} shiplog_file_batch;
+
+typedef struct shiplog_segment_reader shiplog_segment_reader;
+
+/** Opens a segment's .log file. With `verify`, every batch's header, CRC
+ *  and offset continuity (from the base offset in the file name) are
+ *  checked as it is read. Since 1.0. */
+SHIPLOG_API int shiplog_segment_reader_open(shiplog_segment_reader** out,
+                                            const char* path, int verify);
+
+/** The next batch; SHIPLOG_ITEROVER at the end of the file; SHIPLOG_ECORRUPT
+ *  where the bytes stop being valid batches (the message gives the position
+ *  and the fault; the reader stops there). Since 1.0. */
+SHIPLOG_API int shiplog_segment_reader_next(shiplog_file_batch* out,
+                                            shiplog_segment_reader* reader);
+
+SHIPLOG_API void shiplog_segment_reader_free(shiplog_segment_reader* reader);
+
+typedef enum shiplog_index_kind {
+  SHIPLOG_INDEX_OFFSET = 0, /* .index: offset -> position */
+  SHIPLOG_INDEX_TIME = 1    /* .timeindex: timestamp -> offset */
+} shiplog_index_kind;
+
+/** One index entry: for an offset index (offset, position), for a time
+ *  index (timestamp, offset). Offsets are absolute. */
+typedef struct shiplog_index_entry {
+  int64_t key;
+  int64_t value;
+} shiplog_index_entry;
+
+typedef struct shiplog_index_reader shiplog_index_reader;
+
+/** Opens an .index or .timeindex file (the kind and base offset come from
+ *  its name). Every slot is read, preallocated empty ones included; the
+ *  file is copied, never mapped, so a writer may trim it meanwhile.
+ *  SHIPLOG_ECORRUPT if its size is not a whole number of entries.
+ *  Since 1.0. */
+SHIPLOG_API int shiplog_index_reader_open(shiplog_index_reader** out,
+                                          const char* path);
+
+/** The reader's kind and its number of slots. Since 1.0. */
+SHIPLOG_API int shiplog_index_reader_info(int* kind, uint64_t* entries,
+                                          const shiplog_index_reader* reader);
+
+/** The entry in slot `slot`. SHIPLOG_ERANGE past the last. Since 1.0. */
+SHIPLOG_API int shiplog_index_reader_get(shiplog_index_entry* out,
+                                         const shiplog_index_reader* reader,
+                                         uint64_t slot);
+
+SHIPLOG_API void shiplog_index_reader_free(shiplog_index_reader* reader);
 
 /* ---------------------------------------------------------------------- */
 /* Metrics                                                                 */

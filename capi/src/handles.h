@@ -15,8 +15,12 @@
 #include "capi/include/shiplog.h"
 #include "engine/format/record.h"
 #include "engine/format/record_reader.h"
+#include "engine/index/offset_index.h"
+#include "engine/index/time_index.h"
+#include "engine/io/env.h"
 #include "engine/metrics/engine_metrics.h"
 #include "engine/metrics/process_stats.h"
+#include "engine/segment/batch_scanner.h"
 #include "engine/store/store.h"
 #include "engine/transport/log_sender.h"
 #include "engine/transport/slice_view.h"
@@ -24,13 +28,15 @@
 namespace shiplog::capi {
 
 enum Magic : uint32_t {
-  kStoreMagic = 0x53544f52,    // "STOR"
-  kLogMagic = 0x4c4f4721,      // "LOG!"
-  kSliceMagic = 0x534c4943,    // "SLIC"
-  kViewMagic = 0x56494557,     // "VIEW"
-  kRecordsMagic = 0x52454353,  // "RECS"
-  kSenderMagic = 0x53454e44,   // "SEND"
-  kMetricsMagic = 0x4d455452,  // "METR"
+  kStoreMagic = 0x53544f52,          // "STOR"
+  kLogMagic = 0x4c4f4721,            // "LOG!"
+  kSliceMagic = 0x534c4943,          // "SLIC"
+  kViewMagic = 0x56494557,           // "VIEW"
+  kRecordsMagic = 0x52454353,        // "RECS"
+  kSenderMagic = 0x53454e44,         // "SEND"
+  kMetricsMagic = 0x4d455452,        // "METR"
+  kSegmentReaderMagic = 0x5345474d,  // "SEGM"
+  kIndexReaderMagic = 0x494e4458,    // "INDX"
   kFreedMagic = 0xdeadbeef,
 };
 
@@ -80,6 +86,20 @@ struct shiplog_metrics {
   shiplog::EngineMetricsSnapshot engine;
   std::optional<shiplog::ProcessStats> process;
   std::vector<shiplog::LogGauges> logs;
+};
+
+struct shiplog_segment_reader {
+  uint32_t magic = shiplog::capi::kSegmentReaderMagic;
+  std::unique_ptr<shiplog::File> file;
+  std::optional<shiplog::BatchScanner> scanner;
+  bool finished = false;
+};
+
+struct shiplog_index_reader {
+  uint32_t magic = shiplog::capi::kIndexReaderMagic;
+  int kind = SHIPLOG_INDEX_OFFSET;
+  std::unique_ptr<shiplog::OffsetIndex> offset_index;
+  std::unique_ptr<shiplog::TimeIndex> time_index;
 };
 
 #endif  // SHIPLOG_CAPI_SRC_HANDLES_H_

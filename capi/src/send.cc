@@ -73,6 +73,7 @@ int shiplog_log_send(shiplog_send_result* out, const shiplog_log* log,
     if (!sent.ok()) return Report(sent.status());
     if (out != nullptr) {
       out->bytes_sent = sent->bytes_sent;
+      out->first_offset = sent->first_offset;
       out->next_offset = sent->next_offset;
       FillPaths(sent->bytes_by_path, out);
     }
@@ -118,6 +119,7 @@ int shiplog_sender_send(shiplog_send_result* progress, shiplog_sender* sender) {
     const absl::Status sent = cursor.Send().status();
     if (progress != nullptr) {
       progress->bytes_sent = cursor.bytes_sent();
+      progress->first_offset = cursor.first_offset();
       progress->next_offset = cursor.next_offset();
       FillPaths(cursor.bytes_by_path(), progress);
     }

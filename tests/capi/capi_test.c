@@ -294,6 +294,44 @@ static void TestMetrics(shiplog_store* store) {
   shiplog_metrics_free(metrics);
 }
 
+static void TestInspection(const char* path) {
+  char file[256];
+  shiplog_segment_reader* segment = NULL;
+  shiplog_index_reader* index = NULL;
+  shiplog_file_batch batch;
+  shiplog_index_entry entry;
+  int kind = -1;
+  uint64_t entries = 0;
+  int batches = 0;
+  int status;
+
+  StartPhase("inspecting files");
+  snprintf(file, sizeof(file), "%s/orders-0/00000000000000000000.log", path);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_segment_reader_open(&segment, file, 1));
+  while ((status = shiplog_segment_reader_next(&batch, segment)) ==
+         SHIPLOG_OK) {
+    CHECK(batch.base_offset == 3 * batches);
+    CHECK(batch.last_offset == batch.base_offset + 2);
+    CHECK(batch.records == 3);
+    ++batches;
+  }
+  CHECK_STATUS(SHIPLOG_ITEROVER, status);
+  CHECK(batches == 2);
+  shiplog_segment_reader_free(segment);
+
+  snprintf(file, sizeof(file), "%s/orders-0/00000000000000000000.timeindex",
+           path);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_index_reader_open(&index, file));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_index_reader_info(&kind, &entries, index));
+  CHECK(kind == SHIPLOG_INDEX_TIME && entries > 0);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_index_reader_get(&entry, index, 0));
+  CHECK_STATUS(SHIPLOG_ERANGE, shiplog_index_reader_get(&entry, index, entries));
+  shiplog_index_reader_free(index);
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_index_reader_open(&index, "/tmp/x.txt"));
+  CHECK_STATUS(SHIPLOG_ENOTFOUND,
+               shiplog_segment_reader_open(&segment, "/nonexistent.log", 0));
+}
+
 static void TestStoreRules(const char* path, shiplog_store* store) {
   shiplog_store* second = NULL;
   shiplog_store* reader = NULL;
@@ -356,6 +394,7 @@ int main(void) {
     TestSlicesViewsAndCorruption(store);
     TestSend(store);
     TestMetrics(store);
+    TestInspection(path);
     TestStoreRules(path, store);
     shiplog_store_free(store);
   }
