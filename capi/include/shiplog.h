@@ -455,7 +455,8 @@ SHIPLOG_API void shiplog_records_free(shiplog_records* records);
 /* Sending to descriptors ----------------------------------------------- */
 
 typedef enum shiplog_send_policy {
-  /** mmap + write below mmap_threshold_bytes, sendfile from there up. */
+  /** mmap + write below a threshold, sendfile from there up (see
+   *  shiplog_send_options.mmap_threshold_bytes). */
   SHIPLOG_SEND_AUTO = 0,
   /** sendfile(2): no copy through user space. */
   SHIPLOG_SEND_SENDFILE = 1,
@@ -476,7 +477,10 @@ typedef enum shiplog_send_path {
 typedef struct shiplog_send_options {
   unsigned int version;
   int policy;                    /* a shiplog_send_policy (default AUTO) */
-  uint64_t mmap_threshold_bytes; /* AUTO's threshold (0: the default) */
+  /** AUTO's threshold; 0 picks it by destination from what was measured
+   *  (TRANSPORT.md): never sendfile to loopback TCP, from 64 KiB to AF_UNIX
+   *  sockets, from 1 MiB to anything else. */
+  uint64_t mmap_threshold_bytes;
   /** shiplog_log_send only: give up after this long on a descriptor that
    *  stays full; -1 waits forever (default). */
   int64_t timeout_ms;

@@ -93,7 +93,7 @@ absl::StatusOr<SendOptions> ToSendOptions(const shiplog_send_options& options) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown send policy ", options.policy));
   }
-  if (options.mmap_threshold_bytes != 0) {
+  if (options.mmap_threshold_bytes != 0) {  // 0: by destination
     send.mmap_threshold_bytes = options.mmap_threshold_bytes;
   }
   return send;

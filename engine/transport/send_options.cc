@@ -1,5 +1,6 @@
 #include "engine/transport/send_options.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,6 +37,32 @@ std::optional<SendPolicy> ParseSendPolicy(absl::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+bool IsLoopback(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET) {
+    const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
+    return (ntohl(v4.sin_addr.s_addr) >> 24) == 127;
+  }
+  if (address.ss_family == AF_INET6) {
+    const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
+    if (IN6_IS_ADDR_LOOPBACK(&v6.sin6_addr)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr) &&
+           v6.sin6_addr.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+}  // namespace
+
+uint64_t DefaultMmapThreshold(const Destination& destination) {
+  if (destination.kind == Destination::Kind::kSocket) {
+    if (destination.unix_socket) return kUnixSocketMmapThresholdBytes;
+    if (destination.loopback) return kLoopbackTcpMmapThresholdBytes;
+  }
+  return kDefaultMmapThresholdBytes;
+}
+
 absl::StatusOr<Destination> Destination::Inspect(int fd) {
   Destination destination;
   destination.fd = fd;
@@ -56,6 +83,18 @@ absl::StatusOr<Destination> Destination::Inspect(int fd) {
   }
   destination.nonblocking = (flags & O_NONBLOCK) != 0;
   if (destination.kind == Kind::kSocket) {
+    sockaddr_storage local{};
+    socklen_t local_length = sizeof(local);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_length) ==
+        0) {
+      destination.unix_socket = local.ss_family == AF_UNIX;
+    }
+    sockaddr_storage peer{};
+    socklen_t peer_length = sizeof(peer);
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length) ==
+        0) {
+      destination.loopback = IsLoopback(peer);
+    }
     char ulp[16] = {};
     socklen_t length = sizeof(ulp);
     // Fails (ENOPROTOOPT, EOPNOTSUPP) on sockets that are not TCP: no TLS.

@@ -28,13 +28,22 @@ absl::string_view SendPolicyName(SendPolicy policy);
 // "auto", "sendfile", "mmap_write", "copy".
 std::optional<SendPolicy> ParseSendPolicy(absl::string_view name);
 
-// The kAuto threshold. The article says 1 MiB; see TRANSPORT.md for what
-// this machine measured.
+// kAuto's thresholds when SendOptions sets none, by destination, from what
+// `shiplog bench` measured (TRANSPORT.md, "Policy"; the README has the
+// tables):
+//  - loopback TCP: mmap + write was faster and cost the sender less CPU
+//    than sendfile at every size from 4 KiB to 1 GiB, so never sendfile;
+//  - AF_UNIX sockets: sendfile cost the least CPU from 64 KiB up;
+//  - any other socket (a real NIC) or file: nothing to measure on the
+//    development machine, so the article's 1 MiB.
+inline constexpr uint64_t kLoopbackTcpMmapThresholdBytes = UINT64_MAX;
+inline constexpr uint64_t kUnixSocketMmapThresholdBytes = uint64_t{64} << 10;
 inline constexpr uint64_t kDefaultMmapThresholdBytes = uint64_t{1} << 20;
 
 struct SendOptions {
   SendPolicy policy = SendPolicy::kAuto;
-  uint64_t mmap_threshold_bytes = kDefaultMmapThresholdBytes;
+  // nullopt: DefaultMmapThreshold(destination).
+  std::optional<uint64_t> mmap_threshold_bytes;
   // The copy path's one reusable buffer (also used when sendfile is
   // refused and the copy path takes over).
   size_t copy_buffer_bytes = size_t{256} << 10;
@@ -48,15 +57,22 @@ struct Destination {
   int fd = -1;
   Kind kind = Kind::kOther;
   bool nonblocking = false;
+  // A socket of the AF_UNIX family; a TCP socket whose peer is a loopback
+  // address (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104).
+  bool unix_socket = false;
+  bool loopback = false;
   // A socket whose owner configured kernel TLS (TCP_ULP "tls"): sendfile
   // still works through it, and the kernel encrypts. (Kafka cannot ship
   // zero-copy over TLS: its TLS lives in user space.)
   bool kernel_tls = false;
 
-  // fstat, fcntl and, for sockets, getsockopt(TCP_ULP). The descriptor is
-  // not owned.
+  // fstat, fcntl and, for sockets, getsockname, getpeername and
+  // getsockopt(TCP_ULP). The descriptor is not owned.
   static absl::StatusOr<Destination> Inspect(int fd);
 };
+
+// The kAuto threshold for `destination` (see the constants above).
+uint64_t DefaultMmapThreshold(const Destination& destination);
 
 }  // namespace shiplog
 

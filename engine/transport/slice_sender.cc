@@ -48,7 +48,8 @@ SendPath SliceSender::ChoosePath() const {
       // the plaintext; elsewhere small slices go by the mapping.
       if (destination_.kind != Destination::Kind::kPipe &&
           !destination_.kernel_tls &&
-          slice_.size < options_.mmap_threshold_bytes) {
+          slice_.size < options_.mmap_threshold_bytes.value_or(
+                            DefaultMmapThreshold(destination_))) {
         return SendPath::kMmapWrite;
       }
       break;

@@ -272,6 +272,33 @@ TEST(SendTest, AutoUsesTheMappingBelowTheThresholdAndSendfileAbove) {
   EXPECT_EQ(large.bytes_by_path[SendPath::kSendfile], large.bytes_sent);
 }
 
+TEST(SendTest, AutoPicksItsThresholdByDestination) {
+  FdPair unix_pair = UnixSocketPair();
+  ASSERT_OK_AND_ASSIGN(Destination unix_socket,
+                       Destination::Inspect(unix_pair.sender));
+  EXPECT_TRUE(unix_socket.unix_socket);
+  EXPECT_EQ(DefaultMmapThreshold(unix_socket), kUnixSocketMmapThresholdBytes);
+
+  FdPair tcp = LoopbackTcpPair();
+  ASSERT_OK_AND_ASSIGN(Destination loopback, Destination::Inspect(tcp.sender));
+  EXPECT_FALSE(loopback.unix_socket);
+  EXPECT_TRUE(loopback.loopback);
+  EXPECT_EQ(DefaultMmapThreshold(loopback), kLoopbackTcpMmapThresholdBytes);
+
+  FdPair pipe = ::shiplog::testing::Pipe();
+  ASSERT_OK_AND_ASSIGN(Destination pipe_end, Destination::Inspect(pipe.sender));
+  EXPECT_EQ(DefaultMmapThreshold(pipe_end), kDefaultMmapThresholdBytes);
+
+  // And the sends follow: a unix socket takes 256 KiB by sendfile.
+  auto data = MakeTestLog(40, 10, 1000, 1 << 20);
+  SendResult large;
+  ASSERT_OK(SendAndReceive(data->log, 0, 256 * 1024, SendOptions{}, &large));
+  EXPECT_EQ(large.bytes_by_path[SendPath::kSendfile], large.bytes_sent);
+  SendResult small;
+  ASSERT_OK(SendAndReceive(data->log, 0, 16 * 1024, SendOptions{}, &small));
+  EXPECT_EQ(small.bytes_by_path[SendPath::kMmapWrite], small.bytes_sent);
+}
+
 TEST(SendTest, MetricsCountBytesAndSyscallsPerPath) {
   auto data = MakeTestLog(10, 10, 1000);
   for (SendPolicy policy :
