@@ -3,6 +3,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "engine/format/byte_order.h"
@@ -55,11 +56,11 @@ char* EncodeBytesField(const std::optional<absl::string_view>& field,
   return field ? EncodeBytesField(*field, dst) : EncodeVarint(-1, dst);
 }
 
+// `body_size` is RecordBodySize(record, offset_delta, timestamp_delta),
+// from the plan.
 char* EncodeRecord(const RecordView& record, int32_t offset_delta,
-                   int64_t timestamp_delta, char* dst) {
-  dst = EncodeVarint(static_cast<int32_t>(
-                         RecordBodySize(record, offset_delta, timestamp_delta)),
-                     dst);
+                   int64_t timestamp_delta, uint32_t body_size, char* dst) {
+  dst = EncodeVarint(static_cast<int32_t>(body_size), dst);
   *dst++ = 0;  // attributes
   dst = EncodeVarlong(timestamp_delta, dst);
   dst = EncodeVarint(offset_delta, dst);
@@ -88,16 +89,19 @@ bool LengthsFitInt32(const RecordView& record) {
   return true;
 }
 
-// What the header needs to know before the records are encoded.
+// What the header needs to know before the records are encoded, and each
+// record's body size, which the encoder would otherwise compute again.
 struct BatchPlan {
   int64_t base_timestamp = kNoTimestamp;
   int64_t max_timestamp = kNoTimestamp;
   uint64_t records_size = 0;  // the uncompressed records section
+  std::vector<uint32_t> body_sizes;
 };
 
 absl::StatusOr<BatchPlan> PlanBatch(absl::Span<const RecordView> records,
                                     int64_t now_ms) {
   BatchPlan plan;
+  plan.body_sizes.reserve(records.size());
   plan.base_timestamp = RecordTimestamp(records[0], now_ms);
   plan.max_timestamp = plan.base_timestamp;
   for (size_t i = 0; i < records.size(); ++i) {
@@ -121,33 +125,19 @@ absl::StatusOr<BatchPlan> PlanBatch(absl::Span<const RecordView> records,
     }
     plan.records_size +=
         VarintSize(static_cast<int32_t>(body_size)) + body_size;
+    plan.body_sizes.push_back(static_cast<uint32_t>(body_size));
   }
   return plan;
 }
 
-void EncodeRecords(absl::Span<const RecordView> records, int64_t now_ms,
-                   int64_t base_timestamp, char* dst) {
+void EncodeRecords(absl::Span<const RecordView> records, const BatchPlan& plan,
+                   int64_t now_ms, char* dst) {
   for (size_t i = 0; i < records.size(); ++i) {
     dst =
         EncodeRecord(records[i], static_cast<int32_t>(i),
-                     RecordTimestamp(records[i], now_ms) - base_timestamp, dst);
+                     RecordTimestamp(records[i], now_ms) - plan.base_timestamp,
+                     plan.body_sizes[i], dst);
   }
-}
-
-// Appends the records section to `*out`, compressed as `options` asks.
-absl::Status AppendRecordsSection(absl::Span<const RecordView> records,
-                                  const BatchPlan& plan,
-                                  const BatchOptions& options, int64_t now_ms,
-                                  std::string* out) {
-  if (options.compression == Compression::kNone) {
-    const size_t start = out->size();
-    out->resize(start + plan.records_size);
-    EncodeRecords(records, now_ms, plan.base_timestamp, out->data() + start);
-    return absl::OkStatus();
-  }
-  std::string uncompressed(plan.records_size, '\0');
-  EncodeRecords(records, now_ms, plan.base_timestamp, uncompressed.data());
-  return ZstdCompress(uncompressed, options.zstd_level, out);
 }
 
 absl::Status BatchTooLarge(uint64_t batch_bytes) {
@@ -156,11 +146,41 @@ absl::Status BatchTooLarge(uint64_t batch_bytes) {
                    " bytes exceeds the format's int32 batchLength"));
 }
 
-}  // namespace
+// Fills in the header of the `size`-byte batch at `batch`, whose records
+// section is in place, and seals it with its CRC.
+void SealBatch(size_t record_count, const BatchPlan& plan,
+               const BatchOptions& options, char* batch, size_t size) {
+  BatchHeader header;
+  header.batch_length = static_cast<int32_t>(size - kBatchLogOverhead);
+  header.attributes = static_cast<int16_t>(options.compression);
+  header.last_offset_delta = static_cast<int32_t>(record_count - 1);
+  header.base_timestamp = plan.base_timestamp;
+  header.max_timestamp = plan.max_timestamp;
+  header.producer_id = options.producer_id;
+  header.producer_epoch = options.producer_epoch;
+  header.base_sequence = options.base_sequence;
+  header.records_count = static_cast<int32_t>(record_count);
+  EncodeBatchHeader(header, batch);
+  StoreBigEndian32(batch + kCrcPosition, ComputeBatchCrc(batch, size));
+}
 
-absl::Status AppendBatch(absl::Span<const RecordView> records,
-                         const BatchOptions& options, int64_t now_ms,
-                         std::string* out) {
+// Grows `*out` by `size` bytes and returns the first of them: the two
+// buffers AppendBatch writes to. Only the string pays a zero-fill.
+char* Grow(std::string* out, size_t size) {
+  const size_t start = out->size();
+  out->resize(start + size);
+  return out->data() + start;
+}
+char* Grow(ByteBuffer* out, size_t size) {
+  return out->AppendUninitialized(size);
+}
+
+// AppendBatch for either buffer. `*out` grows only once the batch is known
+// to be good, so errors leave it unchanged.
+template <typename Buffer>
+absl::Status AppendBatchTo(absl::Span<const RecordView> records,
+                           const BatchOptions& options, int64_t now_ms,
+                           Buffer* out) {
   if (records.empty()) {
     return absl::InvalidArgumentError("a batch needs at least one record");
   }
@@ -175,45 +195,46 @@ absl::Status AppendBatch(absl::Span<const RecordView> records,
         records.size(), " records exceed the format's int32 recordsCount"));
   }
   ASSIGN_OR_RETURN(const BatchPlan plan, PlanBatch(records, now_ms));
-  // Checked up front for uncompressed batches, so nothing is encoded in
-  // vain; a zstd batch's size is known only once it is compressed.
-  if (options.compression == Compression::kNone &&
-      kMinBatchLength + plan.records_size > kMaxInt32) {
-    return BatchTooLarge(kBatchHeaderSize + plan.records_size);
-  }
 
-  const size_t start = out->size();
   if (options.compression == Compression::kNone) {
-    // One allocation for header and records alike.
-    out->reserve(start + kBatchHeaderSize + plan.records_size);
-  }
-  out->resize(start + kBatchHeaderSize);
-  absl::Status status =
-      AppendRecordsSection(records, plan, options, now_ms, out);
-  const uint64_t batch_length = out->size() - start - kBatchLogOverhead;
-  if (status.ok() && batch_length > kMaxInt32) {
-    status = BatchTooLarge(batch_length + kBatchLogOverhead);
-  }
-  if (!status.ok()) {
-    out->resize(start);
-    return status;
+    // Records are encoded straight into their final place.
+    if (kMinBatchLength + plan.records_size > kMaxInt32) {
+      return BatchTooLarge(kBatchHeaderSize + plan.records_size);
+    }
+    const size_t size = kBatchHeaderSize + plan.records_size;
+    char* batch = Grow(out, size);
+    EncodeRecords(records, plan, now_ms, batch + kBatchHeaderSize);
+    SealBatch(records.size(), plan, options, batch, size);
+    return absl::OkStatus();
   }
 
-  BatchHeader header;
-  header.batch_length = static_cast<int32_t>(batch_length);
-  header.attributes = static_cast<int16_t>(options.compression);
-  header.last_offset_delta = static_cast<int32_t>(records.size() - 1);
-  header.base_timestamp = plan.base_timestamp;
-  header.max_timestamp = plan.max_timestamp;
-  header.producer_id = options.producer_id;
-  header.producer_epoch = options.producer_epoch;
-  header.base_sequence = options.base_sequence;
-  header.records_count = static_cast<int32_t>(records.size());
-  char* batch = out->data() + start;
-  EncodeBatchHeader(header, batch);
-  StoreBigEndian32(batch + kCrcPosition,
-                   ComputeBatchCrc(batch, out->size() - start));
+  // A zstd batch's size is known only once it is compressed.
+  std::string uncompressed(plan.records_size, '\0');
+  EncodeRecords(records, plan, now_ms, uncompressed.data());
+  std::string compressed;
+  RETURN_IF_ERROR(ZstdCompress(uncompressed, options.zstd_level, &compressed));
+  if (kMinBatchLength + compressed.size() > kMaxInt32) {
+    return BatchTooLarge(kBatchHeaderSize + compressed.size());
+  }
+  const size_t size = kBatchHeaderSize + compressed.size();
+  char* batch = Grow(out, size);
+  std::memcpy(batch + kBatchHeaderSize, compressed.data(), compressed.size());
+  SealBatch(records.size(), plan, options, batch, size);
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status AppendBatch(absl::Span<const RecordView> records,
+                         const BatchOptions& options, int64_t now_ms,
+                         std::string* out) {
+  return AppendBatchTo(records, options, now_ms, out);
+}
+
+absl::Status AppendBatch(absl::Span<const RecordView> records,
+                         const BatchOptions& options, int64_t now_ms,
+                         ByteBuffer* out) {
+  return AppendBatchTo(records, options, now_ms, out);
 }
 
 }  // namespace shiplog

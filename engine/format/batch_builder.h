@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "engine/format/byte_buffer.h"
 #include "engine/format/record.h"
 #include "engine/format/record_batch.h"
 
@@ -35,6 +36,13 @@ struct BatchOptions {
 absl::Status AppendBatch(absl::Span<const RecordView> records,
                          const BatchOptions& options, int64_t now_ms,
                          std::string* out);
+
+// The same, into a ByteBuffer: the bytes are written once, with no
+// zero-fill before them, and a buffer reused across batches allocates only
+// when a batch outgrows it. Prefer it on hot paths.
+absl::Status AppendBatch(absl::Span<const RecordView> records,
+                         const BatchOptions& options, int64_t now_ms,
+                         ByteBuffer* out);
 
 }  // namespace shiplog
 

@@ -8,41 +8,35 @@ namespace {
 // every accepted encoding fits T exactly; a continuation bit on that byte is
 // an overlong encoding and fails the same test.
 template <typename T, size_t kMaxBytes>
-bool DecodeUnsigned(absl::string_view* input, T* value) {
+const char* DecodeAnyLength(const char* p, const char* limit, T* value) {
   constexpr unsigned kBitsInLastByte = sizeof(T) * 8 - 7 * (kMaxBytes - 1);
   constexpr unsigned kLastByteLimit = 1u << kBitsInLastByte;
-  const size_t available =
-      input->size() < kMaxBytes ? input->size() : kMaxBytes;
+  const auto size = static_cast<size_t>(limit - p);
+  const size_t available = size < kMaxBytes ? size : kMaxBytes;
   T result = 0;
   for (size_t i = 0; i < available; ++i) {
-    const unsigned byte = static_cast<unsigned char>((*input)[i]);
-    if (i == kMaxBytes - 1 && byte >= kLastByteLimit) return false;
+    const unsigned byte = static_cast<unsigned char>(p[i]);
+    if (i == kMaxBytes - 1 && byte >= kLastByteLimit) return nullptr;
     result |= static_cast<T>(byte & 0x7f) << (7 * i);
     if (byte < 0x80) {
       *value = result;
-      input->remove_prefix(i + 1);
-      return true;
+      return p + i + 1;
     }
   }
-  return false;  // truncated, or still continuing at the last allowed byte
+  return nullptr;  // truncated, or still continuing at the last allowed byte
+}
+
+// DecodeVarintAt on the front of `*input`, advancing it on success.
+template <typename T>
+bool DecodeFront(absl::string_view* input, T* value) {
+  const char* end =
+      DecodeVarintAt(input->data(), input->data() + input->size(), value);
+  if (end == nullptr) return false;
+  input->remove_prefix(static_cast<size_t>(end - input->data()));
+  return true;
 }
 
 }  // namespace
-
-size_t UnsignedVarintSize(uint64_t v) {
-  // Seven payload bits a byte; zero still takes one byte.
-  const int significant_bits = 64 - __builtin_clzll(v | 1);
-  return static_cast<size_t>((significant_bits + 6) / 7);
-}
-
-char* EncodeUnsignedVarint(uint64_t v, char* dst) {
-  while (v >= 0x80) {
-    *dst++ = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  *dst++ = static_cast<char>(v);
-  return dst;
-}
 
 void AppendUnsignedVarint(std::string* out, uint64_t v) {
   char buffer[kMaxVarint64Bytes];
@@ -59,11 +53,11 @@ void AppendVarlong(std::string* out, int64_t v) {
 }
 
 bool DecodeUnsignedVarint32(absl::string_view* input, uint32_t* value) {
-  return DecodeUnsigned<uint32_t, kMaxVarint32Bytes>(input, value);
+  return DecodeFront(input, value);
 }
 
 bool DecodeUnsignedVarint64(absl::string_view* input, uint64_t* value) {
-  return DecodeUnsigned<uint64_t, kMaxVarint64Bytes>(input, value);
+  return DecodeFront(input, value);
 }
 
 bool DecodeVarint(absl::string_view* input, int32_t* value) {
@@ -80,4 +74,17 @@ bool DecodeVarlong(absl::string_view* input, int64_t* value) {
   return true;
 }
 
+namespace varint_internal {
+
+template <typename Unsigned>
+const char* DecodeLong(const char* p, const char* limit, Unsigned* value) {
+  constexpr size_t kMaxBytes =
+      sizeof(Unsigned) == 4 ? kMaxVarint32Bytes : kMaxVarint64Bytes;
+  return DecodeAnyLength<Unsigned, kMaxBytes>(p, limit, value);
+}
+
+template const char* DecodeLong(const char*, const char*, uint32_t*);
+template const char* DecodeLong(const char*, const char*, uint64_t*);
+
+}  // namespace varint_internal
 }  // namespace shiplog

@@ -41,6 +41,7 @@ IndexFile::IndexFile(std::unique_ptr<File> file, Mapping mapping,
     : file_(std::move(file)),
       mapping_(std::move(mapping)),
       entry_size_(entry_size),
+      warm_entries_(kWarmSectionBytes / entry_size),
       max_entries_(max_entries),
       entries_(entries),
       writable_(writable) {}
@@ -60,6 +61,13 @@ absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::OpenForAppend(
   const uint64_t length = max_entries * entry_size;
   RETURN_IF_ERROR(file->Truncate(length));
   ASSIGN_OR_RETURN(Mapping mapping, env->MapFile(*file, length, true));
+  // The preallocated tail is a hole. Without this advice the first write
+  // fault reads ahead around it, so a new segment's first entry pulls
+  // megabytes of zero pages into the page cache (up to the whole 10 MiB, in
+  // large folios: about 20% of append time in append_bench); with it each
+  // page is faulted in alone as entries reach it. Only advice: ignoring a
+  // failure costs speed, never correctness.
+  (void)madvise(mapping.data(), mapping.length(), MADV_RANDOM);
   return std::unique_ptr<IndexFile>(
       new IndexFile(std::move(file), std::move(mapping), entry_size,
                     max_entries, valid_entries, true));

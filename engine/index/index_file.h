@@ -6,7 +6,8 @@
 // Flush), serialized by the owner; any number of concurrent readers of
 // entries below entries(). The writer stores an entry's bytes before it
 // publishes the new count (release/acquire), so a reader never sees a
-// half-written entry.
+// half-written entry; an owner keeping an IndexSummary of the entries
+// updates it before Append, for the same reason.
 #ifndef SHIPLOG_ENGINE_INDEX_INDEX_FILE_H_
 #define SHIPLOG_ENGINE_INDEX_INDEX_FILE_H_
 
@@ -15,9 +16,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/index/index_summary.h"
 #include "engine/io/env.h"
 #include "engine/io/mapping.h"
 
@@ -84,9 +87,13 @@ class IndexFile {
   // key_at(slot) is non-decreasing. Kafka's warm-section search: the last
   // 8 KiB of entries, where almost every lookup of a tailing reader lands,
   // are searched first, so those pages stay hot in the page cache and the
-  // CPU cache and cold pages are touched only by readers far behind.
+  // CPU cache and cold pages are touched only by readers far behind. Below
+  // the warm section, `summary`, a summary of the same keys, replaces the
+  // binary search when given.
   template <typename Key, typename KeyAt>
-  int64_t FindLargestSlotAtMost(Key target, const KeyAt& key_at) const;
+  int64_t FindLargestSlotAtMost(
+      Key target, const KeyAt& key_at,
+      const IndexSummary<std::type_identity_t<Key>>* summary = nullptr) const;
 
  private:
   static constexpr size_t kWarmSectionBytes = 8192;
@@ -97,35 +104,30 @@ class IndexFile {
   std::unique_ptr<File> file_;  // null for in-memory indexes
   Mapping mapping_;
   const size_t entry_size_;
+  const size_t warm_entries_;  // kWarmSectionBytes of entries
   const size_t max_entries_;
   std::atomic<size_t> entries_;
   bool writable_;
 };
 
 template <typename Key, typename KeyAt>
-int64_t IndexFile::FindLargestSlotAtMost(Key target,
-                                         const KeyAt& key_at) const {
+int64_t IndexFile::FindLargestSlotAtMost(
+    Key target, const KeyAt& key_at,
+    const IndexSummary<std::type_identity_t<Key>>* summary) const {
   const size_t count = entries();
   if (count == 0) return -1;
-  // Binary search for the largest slot in [low, high] with key <= target,
-  // given key_at(low) <= target.
-  auto search = [&](size_t low, size_t high) {
-    while (low < high) {
-      const size_t middle = high - (high - low) / 2;
-      if (key_at(middle) <= target) {
-        low = middle;
-      } else {
-        high = middle - 1;
-      }
-    }
-    return static_cast<int64_t>(low);
-  };
-  const size_t warm_entries = kWarmSectionBytes / entry_size_;
   const size_t first_hot =
-      count - 1 > warm_entries ? count - 1 - warm_entries : 0;
-  if (key_at(first_hot) <= target) return search(first_hot, count - 1);
+      count - 1 > warm_entries_ ? count - 1 - warm_entries_ : 0;
+  if (key_at(first_hot) <= target) {
+    return static_cast<int64_t>(
+        index_internal::SearchAtMost(target, key_at, first_hot, count));
+  }
   if (key_at(0) > target) return -1;
-  return search(0, first_hot);
+  if (summary != nullptr) {
+    return summary->FindLargestSlotAtMost(target, count, key_at);
+  }
+  return static_cast<int64_t>(
+      index_internal::SearchAtMost(target, key_at, 0, first_hot));
 }
 
 }  // namespace shiplog

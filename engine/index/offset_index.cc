@@ -1,11 +1,20 @@
 #include "engine/index/offset_index.h"
 
+#include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "engine/format/byte_order.h"
 
 namespace shiplog {
+
+OffsetIndex::OffsetIndex(int64_t base_offset, std::unique_ptr<IndexFile> file)
+    : base_offset_(base_offset),
+      file_(std::move(file)),
+      relative_offsets_(
+          file_->max_entries(), file_->entries(),
+          [this](size_t slot) { return RelativeOffsetAt(slot); }) {}
 
 OffsetPosition OffsetIndex::EntryAt(size_t slot) const {
   const char* entry = file_->entry(slot);
@@ -20,12 +29,13 @@ std::optional<OffsetPosition> OffsetIndex::LastEntry() const {
 
 OffsetPosition OffsetIndex::Lookup(int64_t target_offset) const {
   if (target_offset < base_offset_) return {base_offset_, 0};
-  const uint64_t relative_target =
-      static_cast<uint64_t>(target_offset - base_offset_);
+  // Relative offsets are 32-bit: every one is <= a target beyond them.
+  const auto relative_target = static_cast<uint32_t>(
+      std::min<uint64_t>(static_cast<uint64_t>(target_offset - base_offset_),
+                         std::numeric_limits<uint32_t>::max()));
   const int64_t slot = file_->FindLargestSlotAtMost(
-      relative_target, [this](size_t s) -> uint64_t {
-        return LoadBigEndian32(file_->entry(s));
-      });
+      relative_target, [this](size_t s) { return RelativeOffsetAt(s); },
+      &relative_offsets_);
   if (slot < 0) return {base_offset_, 0};
   return EntryAt(static_cast<size_t>(slot));
 }
@@ -53,9 +63,14 @@ absl::Status OffsetIndex::Append(int64_t offset, uint32_t position) {
                      ") is not above the last entry (offset ", last->offset,
                      ", position ", last->position, ")"));
   }
+  const auto relative_offset = static_cast<uint32_t>(offset - base_offset_);
   char entry[kEntrySize];
-  StoreBigEndian32(entry, static_cast<uint32_t>(offset - base_offset_));
+  StoreBigEndian32(entry, relative_offset);
   StoreBigEndian32(entry + 4, position);
+  // Before the entry is published: its count must not make an unset
+  // summary key reachable. Should the append fail, the key sits beyond the
+  // count, unreachable, until the slot is filled again.
+  relative_offsets_.Set(file_->entries(), relative_offset);
   return file_->Append(entry);
 }
 
@@ -66,11 +81,12 @@ void OffsetIndex::TruncateTo(int64_t offset) {
   }
   // Entries are sorted by offset: keep the slots up to the last one below
   // `offset`.
+  const auto last_kept = static_cast<uint32_t>(
+      std::min<uint64_t>(static_cast<uint64_t>(offset - base_offset_ - 1),
+                         std::numeric_limits<uint32_t>::max()));
   const int64_t slot = file_->FindLargestSlotAtMost(
-      static_cast<uint64_t>(offset - base_offset_ - 1),
-      [this](size_t s) -> uint64_t {
-        return LoadBigEndian32(file_->entry(s));
-      });
+      last_kept, [this](size_t s) { return RelativeOffsetAt(s); },
+      &relative_offsets_);
   file_->TruncateToEntries(static_cast<size_t>(slot + 1));
 }
 

@@ -3,6 +3,10 @@
 // where that batch starts, one entry per index_interval_bytes of log, so a
 // lookup lands on a batch boundary at most one interval before the target.
 //
+// Lookup by offset searches an IndexSummary of the offsets below the warm
+// section, kept up to date as entries are appended and built from the
+// entries already there when the index is opened.
+//
 // Thread-safety: as IndexFile: one writer, many concurrent readers.
 #ifndef SHIPLOG_ENGINE_INDEX_OFFSET_INDEX_H_
 #define SHIPLOG_ENGINE_INDEX_OFFSET_INDEX_H_
@@ -13,7 +17,9 @@
 #include <optional>
 
 #include "absl/status/status.h"
+#include "engine/format/byte_order.h"
 #include "engine/index/index_file.h"
+#include "engine/index/index_summary.h"
 
 namespace shiplog {
 
@@ -30,8 +36,8 @@ class OffsetIndex {
   // Relative offset u32 BE + position u32 BE.
   static constexpr size_t kEntrySize = 8;
 
-  OffsetIndex(int64_t base_offset, std::unique_ptr<IndexFile> file)
-      : base_offset_(base_offset), file_(std::move(file)) {}
+  // Reads every 16th entry of `file` to build the summary.
+  OffsetIndex(int64_t base_offset, std::unique_ptr<IndexFile> file);
 
   int64_t base_offset() const { return base_offset_; }
   size_t entries() const { return file_->entries(); }
@@ -66,8 +72,13 @@ class OffsetIndex {
   absl::Status Flush() { return file_->Flush(); }
 
  private:
+  uint32_t RelativeOffsetAt(size_t slot) const {
+    return LoadBigEndian32(file_->entry(slot));
+  }
+
   const int64_t base_offset_;
   const std::unique_ptr<IndexFile> file_;
+  IndexSummary<uint32_t> relative_offsets_;
 };
 
 }  // namespace shiplog

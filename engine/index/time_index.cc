@@ -1,18 +1,18 @@
 #include "engine/index/time_index.h"
 
 #include <limits>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "engine/format/byte_order.h"
 
 namespace shiplog {
-namespace {
 
-int64_t TimestampAt(const IndexFile& file, size_t slot) {
-  return static_cast<int64_t>(LoadBigEndian64(file.entry(slot)));
-}
-
-}  // namespace
+TimeIndex::TimeIndex(int64_t base_offset, std::unique_ptr<IndexFile> file)
+    : base_offset_(base_offset),
+      file_(std::move(file)),
+      timestamps_(file_->max_entries(), file_->entries(),
+                  [this](size_t slot) { return TimestampAt(slot); }) {}
 
 TimestampOffset TimeIndex::EntryAt(size_t slot) const {
   const char* entry = file_->entry(slot);
@@ -28,7 +28,8 @@ std::optional<TimestampOffset> TimeIndex::LastEntry() const {
 
 TimestampOffset TimeIndex::Lookup(int64_t target_timestamp) const {
   const int64_t slot = file_->FindLargestSlotAtMost(
-      target_timestamp, [this](size_t s) { return TimestampAt(*file_, s); });
+      target_timestamp, [this](size_t s) { return TimestampAt(s); },
+      &timestamps_);
   if (slot < 0) return {-1, base_offset_};
   return EntryAt(static_cast<size_t>(slot));
 }
@@ -59,6 +60,8 @@ absl::Status TimeIndex::MaybeAppend(int64_t timestamp, int64_t offset,
   char entry[kEntrySize];
   StoreBigEndian64(entry, static_cast<uint64_t>(timestamp));
   StoreBigEndian32(entry + 8, static_cast<uint32_t>(offset - base_offset_));
+  // Before the entry is published, as in OffsetIndex::Append.
+  timestamps_.Set(file_->entries(), timestamp);
   return file_->Append(entry);
 }
 

@@ -4,6 +4,10 @@
 // are added only when the largest timestamp grows, so both columns are
 // strictly increasing.
 //
+// Lookup searches an IndexSummary of the timestamps below the warm
+// section, kept up to date as entries are appended and built from the
+// entries already there when the index is opened.
+//
 // Thread-safety: as IndexFile: one writer, many concurrent readers.
 #ifndef SHIPLOG_ENGINE_INDEX_TIME_INDEX_H_
 #define SHIPLOG_ENGINE_INDEX_TIME_INDEX_H_
@@ -14,7 +18,9 @@
 #include <optional>
 
 #include "absl/status/status.h"
+#include "engine/format/byte_order.h"
 #include "engine/index/index_file.h"
+#include "engine/index/index_summary.h"
 
 namespace shiplog {
 
@@ -31,8 +37,8 @@ class TimeIndex {
   // Timestamp i64 BE + relative offset u32 BE.
   static constexpr size_t kEntrySize = 12;
 
-  TimeIndex(int64_t base_offset, std::unique_ptr<IndexFile> file)
-      : base_offset_(base_offset), file_(std::move(file)) {}
+  // Reads every 16th entry of `file` to build the summary.
+  TimeIndex(int64_t base_offset, std::unique_ptr<IndexFile> file);
 
   int64_t base_offset() const { return base_offset_; }
   size_t entries() const { return file_->entries(); }
@@ -65,8 +71,13 @@ class TimeIndex {
   absl::Status Flush() { return file_->Flush(); }
 
  private:
+  int64_t TimestampAt(size_t slot) const {
+    return static_cast<int64_t>(LoadBigEndian64(file_->entry(slot)));
+  }
+
   const int64_t base_offset_;
   const std::unique_ptr<IndexFile> file_;
+  IndexSummary<int64_t> timestamps_;
 };
 
 }  // namespace shiplog

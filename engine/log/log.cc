@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/format/byte_buffer.h"
 #include "engine/format/record_batch.h"
 #include "engine/metrics/engine_metrics.h"
 #include "engine/status/error_kind.h"
@@ -109,12 +110,13 @@ absl::Status Log::CheckWritableLocked() const {
 
 absl::StatusOr<AppendResult> Log::Append(absl::Span<const RecordView> records,
                                          const BatchOptions& options) {
-  std::string batch;
+  // Encoded without zero-filling the buffer first.
+  ByteBuffer batch;
   RETURN_IF_ERROR(AppendBatch(records, options, env_->NowMs(), &batch));
   std::vector<BatchInfo> info(1);
   info[0].header = DecodeBatchHeader(batch.data());
   info[0].size_in_bytes = batch.size();
-  return AppendValidated(absl::MakeSpan(batch), std::move(info));
+  return AppendValidated(batch.span(), std::move(info));
 }
 
 absl::StatusOr<AppendResult> Log::AppendBatches(absl::Span<char> batches) {

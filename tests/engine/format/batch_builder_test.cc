@@ -1,5 +1,6 @@
 #include "engine/format/batch_builder.h"
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -155,10 +156,34 @@ TEST(BatchBuilderTest, ErrorLeavesOutputUnchanged) {
   EXPECT_EQ(out, "existing bytes");
 }
 
-// Round trips: AppendBatch -> ValidateBatch -> RecordReader.
+TEST(BatchBuilderTest, ByteBufferGetsTheSameBytesAfterExistingOnes) {
+  const RecordView records[] = {MakeRecord("k", "v", 1000),
+                                MakeRecord(std::nullopt, "w")};
+  ByteBuffer out;
+  std::memcpy(out.AppendUninitialized(5), "front", 5);
+  ASSERT_OK(AppendBatch(records, {}, kTestNowMs, &out));
+  EXPECT_EQ(out.view(), "front" + BuildBatch(records));
+}
+
+TEST(BatchBuilderTest, ErrorLeavesByteBufferUnchanged) {
+  const RecordView record = MakeRecord(std::nullopt, "v");
+  ByteBuffer out;
+  std::memcpy(out.AppendUninitialized(8), "existing", 8);
+  EXPECT_FALSE(
+      AppendBatch({&record, 1}, ZstdOptions(1000), kTestNowMs, &out).ok());
+  const RecordView negative = MakeRecord(std::nullopt, "v", -2);
+  EXPECT_FALSE(AppendBatch({&negative, 1}, {}, kTestNowMs, &out).ok());
+  EXPECT_EQ(out.view(), "existing");
+}
+
+// Round trips: AppendBatch -> ValidateBatch -> RecordReader. The
+// ByteBuffer form must give the very bytes of the string form.
 void ExpectRoundTrip(absl::Span<const RecordView> records,
                      const BatchOptions& options = {}) {
   const std::string batch = BuildBatch(records, options);
+  ByteBuffer buffer;
+  ASSERT_OK(AppendBatch(records, options, kTestNowMs, &buffer));
+  EXPECT_EQ(buffer.view(), batch);
   ASSERT_OK_AND_ASSIGN(BatchInfo info, ValidateBatch(batch, {}));
   EXPECT_EQ(info.size_in_bytes, batch.size());
   absl::Status status;

@@ -1,7 +1,9 @@
 #include "engine/format/varint.h"
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -213,6 +215,53 @@ TEST(VarintTest, Varint64RejectsTenthByteBeyondSixtyFourBits) {
   input = max;
   ASSERT_TRUE(DecodeUnsignedVarint64(&input, &value));
   EXPECT_EQ(value, ~uint64_t{0});
+}
+
+// The pointer decoders behind the string_view ones have inline paths for
+// one- and two-byte encodings: they must agree with the general decoder on
+// every length, and never read past `limit`.
+TEST(VarintTest, PointerDecodersAgreeAndStopAtTheLimit) {
+  for (const int64_t v : InterestingInt64s()) {
+    std::string encoded;
+    AppendVarlong(&encoded, v);
+    // A copy with nothing after the encoding, so a read past the limit is
+    // a read past the allocation (which ASan reports).
+    const auto exact = std::make_unique<char[]>(encoded.size());
+    std::memcpy(exact.get(), encoded.data(), encoded.size());
+    const char* begin = exact.get();
+    const char* limit = begin + encoded.size();
+    int64_t value64;
+    ASSERT_EQ(DecodeVarintAt(begin, limit, &value64), limit) << v;
+    EXPECT_EQ(value64, v);
+    for (const char* cut = begin; cut < limit; ++cut) {
+      EXPECT_EQ(DecodeVarintAt(begin, cut, &value64), nullptr) << v;
+    }
+    if (v < kInt32Min || v > kInt32Max) continue;
+    std::string encoded32;
+    AppendVarint(&encoded32, static_cast<int32_t>(v));
+    const auto exact32 = std::make_unique<char[]>(encoded32.size());
+    std::memcpy(exact32.get(), encoded32.data(), encoded32.size());
+    int32_t value32;
+    const char* end32 = exact32.get() + encoded32.size();
+    ASSERT_EQ(DecodeVarintAt(exact32.get(), end32, &value32), end32) << v;
+    EXPECT_EQ(value32, v);
+    for (const char* cut = exact32.get(); cut < end32; ++cut) {
+      EXPECT_EQ(DecodeVarintAt(exact32.get(), cut, &value32), nullptr) << v;
+    }
+  }
+}
+
+TEST(VarintTest, TwoByteFastPathHandlesEveryTwoByteValue) {
+  for (uint32_t v = 0; v < (1u << 14); ++v) {
+    std::string encoded;
+    AppendUnsignedVarint(&encoded, v);
+    encoded += '\xff';  // a continuation byte after it must not be read
+    uint32_t value;
+    const char* end =
+        DecodeVarintAt(encoded.data(), encoded.data() + encoded.size(), &value);
+    ASSERT_EQ(end, encoded.data() + encoded.size() - 1) << v;
+    ASSERT_EQ(value, v);
+  }
 }
 
 TEST(VarintTest, NonMinimalEncodingWithinLimitIsAccepted) {

@@ -1,7 +1,10 @@
 #include "engine/index/offset_index.h"
 
+#include <algorithm>
+#include <atomic>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/format/byte_order.h"
@@ -215,6 +218,136 @@ TEST_F(OffsetIndexTest, SnapshotSurvivesTheFileShrinkingUnderIt) {
   EXPECT_EQ(snapshot.EntryAt(1), (OffsetPosition{kBase + 9, 300}));
   EXPECT_EQ(snapshot.EntryAt(snapshot.entries() - 1),
             (OffsetPosition{kBase, 0}));
+}
+
+// Appends `count` entries with random gaps, from `offset` and `position`
+// on, to `index` and to `entries`.
+void AppendRandomEntries(OffsetIndex& index, size_t count, uint32_t seed,
+                         std::vector<OffsetPosition>* entries) {
+  std::mt19937 random(seed);
+  int64_t offset = entries->empty() ? kBase : entries->back().offset;
+  uint32_t position = entries->empty() ? 0 : entries->back().position;
+  for (size_t i = 0; i < count; ++i) {
+    offset += 1 + static_cast<int64_t>(random() % 40);
+    position += 1 + static_cast<uint32_t>(random() % 8000);
+    ASSERT_OK(index.Append(offset, position));
+    entries->push_back({offset, position});
+  }
+}
+
+// The reference answer from the standard library, fast enough for every
+// entry of a large index.
+OffsetPosition ReferenceLookup(const std::vector<OffsetPosition>& entries,
+                               int64_t target) {
+  const auto above = std::upper_bound(
+      entries.begin(), entries.end(), target,
+      [](int64_t t, const OffsetPosition& entry) { return t < entry.offset; });
+  return above == entries.begin() ? OffsetPosition{kBase, 0} : *(above - 1);
+}
+
+// Lookup of every entry, its neighbours and random targets, against the
+// reference.
+void ExpectLookupsAgree(const OffsetIndex& index,
+                        const std::vector<OffsetPosition>& entries) {
+  ASSERT_EQ(index.entries(), entries.size());
+  std::vector<int64_t> targets = {kBase - 1, kBase, kBase + (int64_t{1} << 40)};
+  for (const OffsetPosition& entry : entries) {
+    targets.insert(targets.end(),
+                   {entry.offset - 1, entry.offset, entry.offset + 1});
+  }
+  std::mt19937_64 random(entries.size());
+  const int64_t end = entries.empty() ? kBase + 10 : entries.back().offset + 10;
+  for (int i = 0; i < 2000; ++i) {
+    targets.push_back(kBase + static_cast<int64_t>(random() % (end - kBase)));
+  }
+  for (const int64_t target : targets) {
+    ASSERT_EQ(index.Lookup(target), ReferenceLookup(entries, target))
+        << "target " << target;
+  }
+}
+
+// A full index big enough that most targets fall below the warm section
+// and are found through the summary.
+TEST_F(OffsetIndexTest, LookupAgreesWithBruteForceOnAFullIndex) {
+  auto index = OpenForAppend(256 << 10);
+  std::vector<OffsetPosition> entries;
+  AppendRandomEntries(*index, (256 << 10) / OffsetIndex::kEntrySize, 1,
+                      &entries);
+  ExpectLookupsAgree(*index, entries);
+}
+
+TEST_F(OffsetIndexTest, LookupFollowsTruncationAndNewAppends) {
+  auto index = OpenForAppend(256 << 10);
+  std::vector<OffsetPosition> entries;
+  AppendRandomEntries(*index, 20000, 2, &entries);
+  // Cut at a summary boundary (slot 4096) and off one (slot 3001), then
+  // append entries with other gaps over the forgotten ones.
+  for (const size_t kept : {4096, 3001}) {
+    index->TruncateTo(entries[kept].offset);
+    entries.resize(kept);
+    AppendRandomEntries(*index, 9000, static_cast<uint32_t>(kept), &entries);
+    ExpectLookupsAgree(*index, entries);
+  }
+}
+
+TEST_F(OffsetIndexTest, ReopenedIndexSummarizesTheEntriesItFinds) {
+  std::vector<OffsetPosition> entries;
+  {
+    auto index = OpenForAppend(256 << 10);
+    AppendRandomEntries(*index, 10000, 3, &entries);
+    ASSERT_OK(index->Trim());
+  }
+  ExpectLookupsAgree(*OpenReadOnly(), entries);
+  auto appendable = OpenForAppend(256 << 10, entries.size());
+  AppendRandomEntries(*appendable, 5000, 4, &entries);
+  ExpectLookupsAgree(*appendable, entries);
+}
+
+TEST_F(OffsetIndexTest, SnapshotSummarizesTheEntriesItCopied) {
+  std::vector<OffsetPosition> entries;
+  auto writer = OpenForAppend(80000);
+  AppendRandomEntries(*writer, 9999, 5, &entries);
+  ASSERT_OK(writer->Trim());
+  ASSERT_OK_AND_ASSIGN(
+      auto file,
+      IndexFile::ReadSnapshot(Env::Default(), path_, OffsetIndex::kEntrySize));
+  ExpectLookupsAgree(OffsetIndex(kBase, std::move(file)), entries);
+}
+
+// Readers look up while the writer appends: each answer must be an entry
+// the writer wrote, at or below the target, and no older than the answer
+// from the entries published when the lookup began.
+TEST_F(OffsetIndexTest, ConcurrentLookupsSeeEveryPublishedEntry) {
+  constexpr size_t kEntries = 60000;
+  auto index = OpenForAppend(kEntries * OffsetIndex::kEntrySize + 8);
+  // Offset kBase + 3i at position 100i: checkable without shared state.
+  std::atomic<bool> done = false;
+  std::vector<std::thread> readers;
+  for (uint32_t seed = 1; seed <= 2; ++seed) {
+    readers.emplace_back([&, seed] {
+      std::mt19937_64 random(seed);
+      while (!done.load(std::memory_order_acquire)) {
+        const size_t published = index->entries();
+        const int64_t target =
+            kBase + static_cast<int64_t>(random() % (3 * kEntries + 10));
+        const OffsetPosition found = index->Lookup(target);
+        const int64_t visible_slots =
+            std::min<int64_t>((target - kBase) / 3 + 1, published);
+        if (visible_slots > 0) {
+          ASSERT_GE(found.offset, kBase + 3 * (visible_slots - 1));
+          ASSERT_LE(found.offset, target);
+          ASSERT_EQ(found.offset % 3, kBase % 3);
+          ASSERT_EQ(found.position, (found.offset - kBase) / 3 * 100);
+        }
+      }
+    });
+  }
+  for (size_t i = 0; i < kEntries; ++i) {
+    ASSERT_OK(index->Append(kBase + 3 * static_cast<int64_t>(i),
+                            static_cast<uint32_t>(100 * i)));
+  }
+  done.store(true, std::memory_order_release);
+  for (std::thread& reader : readers) reader.join();
 }
 
 TEST(IndexFileTest, OpenForAppendNeedsRoomForTwoEntries) {

@@ -1,6 +1,10 @@
 #include "engine/index/time_index.h"
 
+#include <algorithm>
+#include <limits>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "tests/engine/test_util.h"
 
@@ -87,6 +91,72 @@ TEST_F(TimeIndexTest, TruncateToForgetsEntriesAtOrAboveOffset) {
   EXPECT_EQ(index->LastEntry(), (TimestampOffset{400, kBase + 30}));
   index->TruncateTo(kBase);
   EXPECT_EQ(index->entries(), 0u);
+}
+
+// Appends `count` entries with random timestamp and offset gaps.
+void AppendRandomEntries(TimeIndex& index, size_t count, uint32_t seed,
+                         std::vector<TimestampOffset>* entries) {
+  std::mt19937 random(seed);
+  int64_t timestamp =
+      entries->empty() ? 1'700'000'000'000 : entries->back().timestamp;
+  int64_t offset = entries->empty() ? kBase : entries->back().offset;
+  for (size_t i = 0; i < count; ++i) {
+    timestamp += 1 + static_cast<int64_t>(random() % 1000);
+    offset += static_cast<int64_t>(random() % 30);
+    ASSERT_OK(index.MaybeAppend(timestamp, offset));
+    entries->push_back({timestamp, offset});
+  }
+}
+
+// Lookup of every timestamp, its neighbours and random targets, against
+// the standard library's answer.
+void ExpectLookupsAgree(const TimeIndex& index,
+                        const std::vector<TimestampOffset>& entries) {
+  ASSERT_EQ(index.entries(), entries.size());
+  std::vector<int64_t> targets = {-1, 0, std::numeric_limits<int64_t>::max()};
+  for (const TimestampOffset& entry : entries) {
+    targets.insert(targets.end(),
+                   {entry.timestamp - 1, entry.timestamp, entry.timestamp + 1});
+  }
+  for (const int64_t target : targets) {
+    const auto above = std::upper_bound(
+        entries.begin(), entries.end(), target,
+        [](int64_t t, const TimestampOffset& e) { return t < e.timestamp; });
+    const TimestampOffset expected =
+        above == entries.begin() ? TimestampOffset{-1, kBase} : *(above - 1);
+    ASSERT_EQ(index.Lookup(target), expected) << "target " << target;
+  }
+}
+
+// A full index, searched live and then, trimmed, reopened read-only as a
+// closed segment's index is: its summary then comes from the file.
+TEST_F(TimeIndexTest, LookupAgreesWithTheReferenceLiveAndReopened) {
+  std::vector<TimestampOffset> entries;
+  auto writer = Open(240 << 10);
+  AppendRandomEntries(*writer, (240 << 10) / TimeIndex::kEntrySize - 1, 1,
+                      &entries);
+  ExpectLookupsAgree(*writer, entries);
+  ASSERT_OK(writer->Trim());
+  absl::StatusOr<std::unique_ptr<IndexFile>> reopened =
+      IndexFile::OpenReadOnly(Env::Default(), path_, TimeIndex::kEntrySize);
+  ASSERT_OK(reopened);
+  ExpectLookupsAgree(TimeIndex(kBase, *std::move(reopened)), entries);
+}
+
+// Truncation keeps the entries below the cut offset; appends after it
+// refill the slots (and their summary keys) with other timestamps.
+TEST_F(TimeIndexTest, LookupFollowsTruncationAndNewAppends) {
+  auto index = Open(240 << 10);
+  std::vector<TimestampOffset> entries;
+  AppendRandomEntries(*index, 12000, 2, &entries);
+  const int64_t cut = entries[5000].offset;
+  std::erase_if(entries, [cut](const TimestampOffset& entry) {
+    return entry.offset >= cut;
+  });
+  index->TruncateTo(cut);
+  ASSERT_EQ(index->entries(), entries.size());
+  AppendRandomEntries(*index, 4000, 3, &entries);
+  ExpectLookupsAgree(*index, entries);
 }
 
 TEST_F(TimeIndexTest, SanityCheckRejectsDecreasingTail) {
