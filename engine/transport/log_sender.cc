@@ -62,10 +62,15 @@ absl::StatusOr<uint64_t> LogSendCursor::Send() {
     if (!current_.has_value()) {
       current_.emplace(slices_[next_slice_], destination_, options_);
     }
-    ASSIGN_OR_RETURN(const uint64_t n, current_->Send());
+    // Counted from the sender's own total: a call that fails after moving
+    // some bytes still moved them.
+    const uint64_t before = current_->bytes_sent();
+    const absl::Status sent = current_->Send().status();
+    const uint64_t n = current_->bytes_sent() - before;
     sent_now += n;
     bytes_sent_ += n;
     bytes_by_path_[current_->path()] += n;
+    RETURN_IF_ERROR(sent);
     if (!current_->done()) break;  // the destination is full
     current_.reset();
     // The slice is sent: let go of its segment.

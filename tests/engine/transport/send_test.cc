@@ -147,6 +147,29 @@ INSTANTIATE_TEST_SUITE_P(Policies, SendPolicyTest,
                            return std::string(SendPolicyName(param_info.param));
                          });
 
+// Regression: a call that moved bytes and then failed reported none of them.
+TEST(SendTest, ACallThatFailsMidwayStillCountsTheBytesThatLeft) {
+  auto data = MakeTestLog(10, 10, 1000, 1 << 20);
+  ASSERT_OK_AND_ASSIGN(std::string expected,
+                       ExpectedRangeBytes(*data->log, 0, 1 << 30));
+  FdPair pair = UnixSocketPair(1 << 20);
+  ASSERT_OK_AND_ASSIGN(Destination destination,
+                       Destination::Inspect(pair.sender));
+  ASSERT_OK_AND_ASSIGN(LogSendCursor cursor,
+                       LogSendCursor::Start(*data->log, 0, 1 << 30, destination,
+                                            Policy(SendPolicy::kSendfile)));
+  // Cut the file behind the log's back: sendfile ships up to the new end,
+  // then finds the end inside the slice.
+  const std::string segment =
+      JoinPath(data->log->directory(), "00000000000000000000.log");
+  ASSERT_EQ(truncate(segment.c_str(), static_cast<off_t>(expected.size() / 2)),
+            0);
+  EXPECT_THAT(cursor.Send(), StatusIs(absl::StatusCode::kDataLoss,
+                                      HasSubstr("truncated under the send")));
+  EXPECT_EQ(cursor.bytes_sent(), expected.size() / 2);
+  EXPECT_EQ(cursor.bytes_by_path()[SendPath::kSendfile], expected.size() / 2);
+}
+
 TEST(SendTest, TheFirstBatchGoesWholeEvenBeyondMaxBytes) {
   auto data = MakeTestLog(3, 10, 1000);
   ASSERT_OK_AND_ASSIGN(std::string received,
