@@ -246,6 +246,12 @@ SHIPLOG_API void shiplog_store_free(shiplog_store* store);
 SHIPLOG_API int shiplog_store_list_logs(shiplog_strarray* out,
                                         shiplog_store* store);
 
+/** What opening the store found and repaired, one message each, in order:
+ *  torn tails cut, segments removed, a bad checkpoint ignored, directories
+ *  skipped. Empty after a clean open. Since 1.0. */
+SHIPLOG_API int shiplog_store_load_notes(shiplog_strarray* out,
+                                         shiplog_store* store);
+
 /** Closes the log and removes its files. Since 1.0. */
 SHIPLOG_API int shiplog_store_delete_log(shiplog_store* store,
                                          const char* name);
@@ -271,6 +277,11 @@ typedef struct shiplog_log shiplog_log;
 SHIPLOG_API int shiplog_log_open(shiplog_log** out, shiplog_store* store,
                                  const char* name,
                                  const shiplog_log_options* options);
+
+/** SHIPLOG_OK if `name` is a valid log name (the rule shiplog_log_open
+ *  applies, reserved names included), SHIPLOG_EINVAL saying which rule it
+ *  breaks otherwise. Needs no store. Since 1.0. */
+SHIPLOG_API int shiplog_log_name_check(const char* name);
 
 /** Releases the handle (the log stays open in its store). NULL is fine.
  *  Since 1.0. */
@@ -504,6 +515,11 @@ typedef struct shiplog_send_result {
   uint64_t bytes_by_path[4]; /* indexed by shiplog_send_path */
 } shiplog_send_result;
 
+/** The threshold SHIPLOG_SEND_AUTO uses for `fd` when the options leave it
+ *  at 0: UINT64_MAX (never sendfile) for TCP to a loopback address, 64 KiB
+ *  for AF_UNIX sockets, 1 MiB otherwise. Since 1.0. */
+SHIPLOG_API int shiplog_send_auto_threshold(uint64_t* out, int fd);
+
 /** Ships the log from the batch holding `offset`, up to `max_bytes` (but at
  *  least one whole batch), to `fd` (a socket, pipe or file; not owned),
  *  waiting for a non-blocking descriptor to drain when it fills. Never
@@ -574,6 +590,13 @@ SHIPLOG_API int shiplog_segment_reader_open(shiplog_segment_reader** out,
  *  and the fault; the reader stops there). Since 1.0. */
 SHIPLOG_API int shiplog_segment_reader_next(shiplog_file_batch* out,
                                             shiplog_segment_reader* reader);
+
+/** Validates the batch the last shiplog_segment_reader_next returned as
+ *  shiplog_log_append_batches would (magic, lengths, CRC-32C, every
+ *  record): SHIPLOG_OK, or SHIPLOG_ECORRUPT naming the position and the
+ *  fault. The reader is not moved. Since 1.0. */
+SHIPLOG_API int shiplog_segment_reader_check(
+    const shiplog_segment_reader* reader);
 
 SHIPLOG_API void shiplog_segment_reader_free(shiplog_segment_reader* reader);
 

@@ -93,6 +93,7 @@ struct shiplog_segment_reader {
   std::unique_ptr<shiplog::File> file;
   std::optional<shiplog::BatchScanner> scanner;
   bool finished = false;
+  bool has_batch = false;  // the last next() returned a batch
 };
 
 struct shiplog_index_reader {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "capi/src/handles.h"
 #include "capi/src/status.h"
+#include "engine/format/batch_validator.h"
 #include "engine/segment/segment_files.h"
 
 using shiplog::capi::CheckHandle;
@@ -67,6 +68,7 @@ int shiplog_segment_reader_next(shiplog_file_batch* out,
     SHIPLOG_TRY(CheckNotNull(out, "out"));
     SHIPLOG_TRY(CheckHandle(reader, shiplog::capi::kSegmentReaderMagic,
                             "segment reader"));
+    reader->has_batch = false;
     if (reader->finished) return SHIPLOG_ITEROVER;
     shiplog::BatchScanner& scanner = *reader->scanner;
     if (!scanner.Next()) {
@@ -86,6 +88,30 @@ int shiplog_segment_reader_next(shiplog_file_batch* out,
     out->max_timestamp = header.max_timestamp;
     out->partition_leader_epoch = header.partition_leader_epoch;
     out->attributes = header.attributes;
+    reader->has_batch = true;
+    return SHIPLOG_OK;
+  });
+}
+
+int shiplog_segment_reader_check(const shiplog_segment_reader* reader) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckHandle(reader, shiplog::capi::kSegmentReaderMagic,
+                            "segment reader"));
+    if (!reader->has_batch) {
+      return Fail(SHIPLOG_EINVAL,
+                  "no batch to check: call "
+                  "shiplog_segment_reader_next first");
+    }
+    const shiplog::BatchScanner& scanner = *reader->scanner;
+    std::string bytes(scanner.header().size_in_bytes(), '\0');
+    SHIPLOG_TRY(Report(shiplog::ReadFully(*reader->file, scanner.position(),
+                                          absl::MakeSpan(bytes))));
+    absl::StatusOr<shiplog::BatchInfo> valid = shiplog::ValidateBatch(
+        bytes, shiplog::ValidateOptions{}, scanner.position());
+    if (!valid.ok()) {
+      return Report(absl::DataLossError(
+          absl::StrCat(reader->file->path(), ": ", valid.status().message())));
+    }
     return SHIPLOG_OK;
   });
 }

@@ -59,6 +59,18 @@ int shiplog_send_options_init(shiplog_send_options* options,
   return SHIPLOG_OK;
 }
 
+int shiplog_send_auto_threshold(uint64_t* out, int fd) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckNotNull(out, "out"));
+    SHIPLOG_TRY(CheckFd(fd));
+    absl::StatusOr<shiplog::Destination> destination =
+        shiplog::Destination::Inspect(fd);
+    if (!destination.ok()) return Report(destination.status());
+    *out = shiplog::DefaultMmapThreshold(*destination);
+    return SHIPLOG_OK;
+  });
+}
+
 int shiplog_log_send(shiplog_send_result* out, const shiplog_log* log,
                      int64_t offset, uint64_t max_bytes, int fd,
                      const shiplog_send_options* options) {

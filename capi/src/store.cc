@@ -8,6 +8,7 @@
 #include "capi/src/handles.h"
 #include "capi/src/options.h"
 #include "capi/src/status.h"
+#include "engine/store/log_name.h"
 
 using shiplog::capi::CheckHandle;
 using shiplog::capi::CheckNotNull;
@@ -35,6 +36,18 @@ char* CopyString(const std::string& text) {
   if (copy == nullptr) throw std::bad_alloc();
   std::memcpy(copy, text.c_str(), text.size() + 1);
   return copy;
+}
+
+// Hands `strings` to the caller as a shiplog_strarray.
+void FillStrArray(const std::vector<std::string>& strings,
+                  shiplog_strarray* out) {
+  out->strings =
+      static_cast<char**>(std::calloc(strings.size() + 1, sizeof(char*)));
+  if (out->strings == nullptr) throw std::bad_alloc();
+  for (const std::string& text : strings) {
+    out->strings[out->count] = CopyString(text);
+    ++out->count;
+  }
 }
 
 }  // namespace
@@ -120,18 +133,27 @@ void shiplog_store_free(shiplog_store* store) {
 int shiplog_store_list_logs(shiplog_strarray* out, shiplog_store* store) {
   return Guard([&]() -> int {
     SHIPLOG_TRY(CheckNotNull(out, "out"));
-    out->strings = nullptr;
-    out->count = 0;
+    *out = shiplog_strarray{nullptr, 0};
     SHIPLOG_TRY(CheckStore(store));
-    const std::vector<std::string> names = store->store->ListLogs();
-    out->strings =
-        static_cast<char**>(std::calloc(names.size() + 1, sizeof(char*)));
-    if (out->strings == nullptr) throw std::bad_alloc();
-    for (const std::string& name : names) {
-      out->strings[out->count] = CopyString(name);
-      ++out->count;
-    }
+    FillStrArray(store->store->ListLogs(), out);
     return SHIPLOG_OK;
+  });
+}
+
+int shiplog_store_load_notes(shiplog_strarray* out, shiplog_store* store) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckNotNull(out, "out"));
+    *out = shiplog_strarray{nullptr, 0};
+    SHIPLOG_TRY(CheckStore(store));
+    FillStrArray(store->store->load_notes(), out);
+    return SHIPLOG_OK;
+  });
+}
+
+int shiplog_log_name_check(const char* name) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckNotNull(name, "name"));
+    return Report(shiplog::ValidateLogName(name));
   });
 }
 

@@ -261,6 +261,14 @@ static void TestSend(shiplog_store* store) {
   CHECK(progress.next_offset == 6);
   shiplog_sender_free(sender);
 
+  StartPhase("auto thresholds");
+  {
+    uint64_t threshold = 0;
+    CHECK_STATUS(SHIPLOG_OK, shiplog_send_auto_threshold(&threshold, fds[0]));
+    CHECK(threshold == 64 * 1024);
+    CHECK_STATUS(SHIPLOG_EINVAL, shiplog_send_auto_threshold(&threshold, -1));
+  }
+
   StartPhase("send to a closed peer");
   close(fds[1]);
   CHECK_STATUS(SHIPLOG_EPEERCLOSED,
@@ -310,6 +318,7 @@ static void TestInspection(const char* path) {
   CHECK_STATUS(SHIPLOG_OK, shiplog_segment_reader_open(&segment, file, 1));
   while ((status = shiplog_segment_reader_next(&batch, segment)) ==
          SHIPLOG_OK) {
+    CHECK_STATUS(SHIPLOG_OK, shiplog_segment_reader_check(segment));
     CHECK(batch.base_offset == 3 * batches);
     CHECK(batch.last_offset == batch.base_offset + 2);
     CHECK(batch.records == 3);
@@ -317,6 +326,7 @@ static void TestInspection(const char* path) {
   }
   CHECK_STATUS(SHIPLOG_ITEROVER, status);
   CHECK(batches == 2);
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_segment_reader_check(segment));
   shiplog_segment_reader_free(segment);
 
   snprintf(file, sizeof(file), "%s/orders-0/00000000000000000000.timeindex",
@@ -356,6 +366,13 @@ static void TestStoreRules(const char* path, shiplog_store* store) {
   StartPhase("names");
   CHECK_STATUS(SHIPLOG_EINVAL, shiplog_log_open(&log, store, "../x", NULL));
   CHECK(Contains(shiplog_last_error(), "contains '/'"));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_name_check("orders-0"));
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_log_name_check(".lock"));
+  CHECK(Contains(shiplog_last_error(), "reserved"));
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_log_name_check(""));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_load_notes(&names, store));
+  CHECK(names.count == 0);
+  shiplog_strarray_dispose(&names);
   CHECK_STATUS(SHIPLOG_OK, shiplog_store_list_logs(&names, store));
   CHECK(names.count == 1 && strcmp(names.strings[0], "orders-0") == 0);
   shiplog_strarray_dispose(&names);
