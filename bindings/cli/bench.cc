@@ -18,9 +18,9 @@
 #include "bindings/cli/bench_runner.h"
 #include "bindings/cli/byte_size.h"
 #include "bindings/cli/commands.h"
+#include "bindings/cli/errno_error.h"
+#include "bindings/cli/status_macros.h"
 #include "bindings/cli/stdout_buffer.h"
-#include "engine/status/errno_status.h"
-#include "engine/status/status_macros.h"
 
 namespace shiplog::cli {
 namespace {
@@ -125,7 +125,7 @@ class ScratchDirectory {
     std::string name = absl::StrCat(base != nullptr && *base ? base : "/tmp",
                                     "/shiplog-bench-XXXXXX");
     if (mkdtemp(name.data()) == nullptr) {
-      return shiplog::ErrnoToStatus(errno, name);
+      return ErrnoError(errno, name);
     }
     path_ = name;
     return absl::OkStatus();
@@ -138,12 +138,12 @@ class ScratchDirectory {
 
 absl::Status WriteTextFile(const std::string& path, const std::string& text) {
   std::FILE* file = std::fopen(path.c_str(), "w");
-  if (file == nullptr) return shiplog::ErrnoToStatus(errno, path);
+  if (file == nullptr) return ErrnoError(errno, path);
   const bool written =
       std::fwrite(text.data(), 1, text.size(), file) == text.size();
   const int write_errno = errno;
   if (std::fclose(file) != 0 || !written) {
-    return shiplog::ErrnoToStatus(written ? errno : write_errno, path);
+    return ErrnoError(written ? errno : write_errno, path);
   }
   return absl::OkStatus();
 }
@@ -197,24 +197,28 @@ const CommandSpec& BenchSpec() {
       .positionals = {},
       .summary = "measure copy vs mmap_write vs sendfile on this machine",
       .description =
-          "The article's comparison, run live. Ships the same log range "
-          "[0, SIZE) to a\nloopback receiver (a thread of this process) by "
-          "the traditional path (copy:\npread into a buffer, then write), "
-          "by mmap + write (mmap_write) and by\nsendfile, for SIZE from 4 "
-          "KiB to --size, four times larger each step. Reports\nthroughput, "
-          "and for the sending thread alone: CPU seconds per GiB, context\n"
-          "switches per transfer and send system calls per MiB. Each row is "
-          "the median\n(min..max) of the repetitions, the paths alternating "
-          "within each; a small\ntransfer is repeated until the cell lasts "
-          "20 ms. Then compares Log::Append with\nwrite(2) of the same "
-          "batch bytes, and ends with the crossover: the smallest\nsize from "
-          "which sendfile beats mmap_write, which is where the auto "
-          "policy's\nthreshold belongs.\n\n"
-          "The log (1 KiB values, 100 per batch) is written to the store in "
-          "--dir (kept,\nand reused by the next run) or in a temporary "
-          "directory (removed at exit),\nfdatasync'd, and read once so the "
-          "page cache is warm. The default run needs\n1 GiB of disk and "
-          "that much free memory for the page cache.\n",
+          "The article's comparison, run live. Ships the same log range, "
+          "the first SIZE\nbytes, to a loopback receiver (a thread of this "
+          "process) by the traditional\npath (copy: pread into a buffer, "
+          "then write), by mmap + write (mmap_write) and\nby sendfile, for "
+          "SIZE from 4 KiB to --size, four times larger each step.\nReports "
+          "throughput, and for the sending thread alone: CPU seconds per "
+          "GiB,\ncontext switches per transfer and send system calls per "
+          "MiB. Each row is the\nmedian (min..max) of the repetitions, the "
+          "paths alternating within each; a\nsmall transfer is repeated "
+          "until the cell lasts 20 ms. Then compares Log::Append\n(through "
+          "shiplog_log_append) with write(2) of the same batch bytes, and "
+          "ends\nwith the crossover: the smallest size from which sendfile "
+          "beats mmap_write,\nwhich is where the auto policy's threshold "
+          "belongs.\n\n"
+          "The library sends whole batches, never part of one: each SIZE is "
+          "measured as\nthe whole batches nearest to it. The log (4 KiB "
+          "batches of 4 records, so every\nsize from 4 KiB up by powers of 4 "
+          "is exact) is written to the store in --dir\n(kept, and reused by "
+          "the next run) or in a temporary directory (removed at\nexit), "
+          "fdatasync'd, and read once so the page cache is warm. The default "
+          "run\nneeds 1 GiB of disk and that much free memory for the page "
+          "cache.\n",
       .flags = {
           {"size", "BYTES",
            "largest transfer, e.g. 64MiB or 1G (default 1GiB, at least 4KiB)"},

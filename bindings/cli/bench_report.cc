@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "bindings/cli/byte_size.h"
 #include "bindings/cli/json_writer.h"
+#include "bindings/cli/send_names.h"
 
 namespace shiplog::cli {
 namespace {
@@ -131,7 +132,7 @@ std::string AlignColumns(const std::vector<std::vector<std::string>>& rows,
 }
 
 const CellSummary* FindCell(absl::Span<const CellSummary> cells,
-                            uint64_t size_bytes, SendPolicy policy) {
+                            uint64_t size_bytes, shiplog_send_policy policy) {
   for (const CellSummary& cell : cells) {
     if (cell.size_bytes == size_bytes && cell.policy == policy) return &cell;
   }
@@ -146,9 +147,9 @@ std::optional<uint64_t> StableCrossover(
                              const CellSummary& mmap_write)>& sendfile_better) {
   std::optional<uint64_t> crossover;
   for (auto it = cells.rbegin(); it != cells.rend(); ++it) {
-    if (it->policy != SendPolicy::kSendfile) continue;
+    if (it->policy != SHIPLOG_SEND_SENDFILE) continue;
     const CellSummary* mmap_write =
-        FindCell(cells, it->size_bytes, SendPolicy::kMmapWrite);
+        FindCell(cells, it->size_bytes, SHIPLOG_SEND_MMAP_WRITE);
     if (mmap_write == nullptr || !sendfile_better(*it, *mmap_write)) break;
     crossover = it->size_bytes;
   }
@@ -176,13 +177,14 @@ std::string SinkDescription(SinkKind sink) {
              : "a TCP loopback connection (127.0.0.1)";
 }
 
+// `cells`: sizes ascending, not empty.
 std::string CrossoverLines(const Crossover& crossover,
-                           const BenchConfig& config) {
+                           absl::Span<const CellSummary> cells) {
   const auto size = [&](const std::optional<uint64_t>& found) {
     return found ? FormatByteSize(*found)
-                 : absl::StrCat(
-                       "none in ", FormatByteSize(config.sizes_bytes.front()),
-                       "..", FormatByteSize(config.sizes_bytes.back()));
+                 : absl::StrCat("none in ",
+                                FormatByteSize(cells.front().size_bytes), "..",
+                                FormatByteSize(cells.back().size_bytes));
   };
   return absl::StrCat(
       "crossover: the smallest size from which sendfile beats mmap_write at "
@@ -190,7 +192,7 @@ std::string CrossoverLines(const Crossover& crossover,
       size(crossover.throughput_size_bytes),
       "\n  in median CPU s/GiB:  ", size(crossover.cpu_size_bytes),
       "\nauto policy: mmap_write below ",
-      FormatByteSize(kDefaultMmapThresholdBytes),
+      FormatByteSize(kAutoMmapThresholdBytes),
       ", sendfile from there up (kDefaultMmapThresholdBytes)\n");
 }
 
@@ -241,7 +243,7 @@ std::vector<CellSummary> Summarize(absl::Span<const TransferSample> samples) {
   std::sort(sizes.begin(), sizes.end());
   std::vector<CellSummary> cells;
   for (uint64_t size : sizes) {
-    for (SendPolicy policy : kBenchPolicies) {
+    for (shiplog_send_policy policy : kBenchPolicies) {
       CellSummary cell{.size_bytes = size, .policy = policy};
       std::vector<const TransferSample*> repetitions;
       for (const TransferSample& sample : samples) {
@@ -282,6 +284,26 @@ std::string MachineLine(const MachineInfo& machine) {
                       machine.cpu_model);
 }
 
+// "4 KiB batches of 4 records": the bench log's layout.
+std::string BatchDescription() {
+  return absl::StrCat(FormatByteSize(kBenchBatchBytes), " batches of ",
+                      kBenchRecordsPerBatch, " records");
+}
+
+// Where a requested size is not a whole number of batches, what was
+// measured instead; "" when every size is.
+std::string RoundedSizesNote(const std::vector<TransferSize>& sizes) {
+  std::vector<std::string> rounded;
+  for (const TransferSize& size : sizes) {
+    if (size.requested_bytes == size.whole_batch_bytes) continue;
+    rounded.push_back(absl::StrCat(FormatByteSize(size.requested_bytes), " as ",
+                                   FormatByteSize(size.whole_batch_bytes)));
+  }
+  if (rounded.empty()) return "";
+  return absl::StrCat("note: sizes are the nearest whole batches, measured ",
+                      absl::StrJoin(rounded, ", "), "\n");
+}
+
 std::string FormatBenchTable(const BenchResults& results) {
   const BenchConfig& config = results.config;
   const SetupReport& setup = results.setup;
@@ -293,8 +315,7 @@ std::string FormatBenchTable(const BenchResults& results) {
       MachineLine(results.machine), "\n");
   if (setup.written_bytes > 0) {
     absl::StrAppend(&text, "setup: wrote ", FormatByteSize(setup.written_bytes),
-                    " (", FormatByteSize(kBenchValueBytes), " values, ",
-                    kBenchRecordsPerBatch, " per batch) to log ", kBenchLogName,
+                    " (", BatchDescription(), ") to log ", kBenchLogName,
                     " in ", Seconds(setup.write_seconds), " with fdatasync;\n");
   } else {
     absl::StrAppend(&text, "setup: log ", kBenchLogName, " already held ",
@@ -307,9 +328,11 @@ std::string FormatBenchTable(const BenchResults& results) {
       ", the paths alternating in an order rotated each\n      repetition; "
       "a cell repeats its transfer until it lasts >= ",
       static_cast<int>(config.min_cell_seconds * 1000),
-      " ms\nMB/s = 10^6 bytes/s until the receiver has every byte; CPU s/GiB, "
-      "context switches per\ntransfer and syscalls per MiB are the sending "
-      "thread's\n\n");
+      " ms\nsizes: whole batches from the log's start (the library never "
+      "sends part of one)\nMB/s = 10^6 bytes/s until the receiver has every "
+      "byte; CPU s/GiB, context switches per\ntransfer and syscalls per MiB "
+      "are the sending thread's\n",
+      RoundedSizesNote(setup.sizes), "\n");
 
   const std::vector<CellSummary> cells = Summarize(results.transfers);
   std::vector<std::vector<std::string>> rows = {
@@ -343,12 +366,11 @@ std::string FormatBenchTable(const BenchResults& results) {
         " MB/s, write(2) of the same batch bytes ",
         Rounded(append.write_mb_per_s), " MB/s: ",
         Rounded(100 * append.append_mb_per_s / append.write_mb_per_s), "%\n(",
-        FormatByteSize(results.appends.front().bytes), " of records with ",
-        FormatByteSize(kBenchValueBytes), " values, ", kBenchRecordsPerBatch,
-        " per batch, page cache only, median of ",
+        FormatByteSize(results.appends.front().bytes), " of ",
+        BatchDescription(), ", page cache only, median of ",
         Repetitions(results.appends.size()), ")\n\n");
   }
-  absl::StrAppend(&text, CrossoverLines(FindCrossover(cells), config));
+  absl::StrAppend(&text, CrossoverLines(FindCrossover(cells), cells));
   return text;
 }
 
@@ -369,9 +391,10 @@ std::string FormatBenchJson(const BenchResults& results) {
   json.EndArray();
   json.Key("repetitions").Int(config.repetitions);
   json.Key("min_cell_seconds").Number(config.min_cell_seconds);
-  json.Key("value_bytes").Int(kBenchValueBytes);
+  json.Key("batch_bytes").Int(kBenchBatchBytes);
+  json.Key("value_bytes").Int(static_cast<int64_t>(results.setup.value_bytes));
   json.Key("records_per_batch").Int(kBenchRecordsPerBatch);
-  json.Key("mmap_threshold_bytes").Int(kDefaultMmapThresholdBytes);
+  json.Key("mmap_threshold_bytes").Int(kAutoMmapThresholdBytes);
   json.EndObject();
 
   json.Key("setup").BeginObject();
@@ -380,6 +403,15 @@ std::string FormatBenchJson(const BenchResults& results) {
       .Int(static_cast<int64_t>(results.setup.written_bytes));
   json.Key("write_seconds").Number(results.setup.write_seconds);
   json.Key("warm_read_seconds").Number(results.setup.warm_seconds);
+  json.Key("sizes").BeginArray();
+  for (const TransferSize& size : results.setup.sizes) {
+    json.BeginObject();
+    json.Key("requested_bytes").Int(static_cast<int64_t>(size.requested_bytes));
+    json.Key("whole_batch_bytes")
+        .Int(static_cast<int64_t>(size.whole_batch_bytes));
+    json.EndObject();
+  }
+  json.EndArray();
   json.EndObject();
 
   json.Key("transfers").BeginArray();

@@ -14,7 +14,7 @@
 
 #include "absl/types/span.h"
 #include "bindings/cli/bench_runner.h"
-#include "engine/transport/send_options.h"
+#include "shiplog.h"
 
 namespace shiplog::cli {
 
@@ -36,7 +36,7 @@ struct Spread {
 // One (size, path): its repetitions summarized.
 struct CellSummary {
   uint64_t size_bytes = 0;
-  SendPolicy policy = SendPolicy::kCopy;
+  shiplog_send_policy policy = SHIPLOG_SEND_COPY;
   Spread throughput_mb_per_s;
   Spread cpu_seconds_per_gib;
   Spread voluntary_switches_per_transfer;

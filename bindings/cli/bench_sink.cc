@@ -7,10 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status/errno_status.h"
+#include "bindings/cli/errno_error.h"
 
 namespace shiplog::cli {
 namespace {
@@ -20,7 +21,7 @@ constexpr size_t kDrainBufferBytes = size_t{1} << 20;
 absl::Status ConnectUnixPair(ScopedFd* sender, ScopedFd* receiver) {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    return shiplog::ErrnoToStatus(errno, "socketpair");
+    return ErrnoError(errno, "socketpair");
   }
   *sender = ScopedFd(fds[0]);
   *receiver = ScopedFd(fds[1]);
@@ -29,7 +30,7 @@ absl::Status ConnectUnixPair(ScopedFd* sender, ScopedFd* receiver) {
 
 absl::Status ConnectTcpLoopback(ScopedFd* sender, ScopedFd* receiver) {
   ScopedFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!listener.valid()) return shiplog::ErrnoToStatus(errno, "socket");
+  if (!listener.valid()) return ErrnoError(errno, "socket");
   sockaddr_in address = {};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -38,18 +39,18 @@ absl::Status ConnectTcpLoopback(ScopedFd* sender, ScopedFd* receiver) {
   if (bind(listener.get(), generic, length) != 0 ||
       listen(listener.get(), 1) != 0 ||
       getsockname(listener.get(), generic, &length) != 0) {
-    return shiplog::ErrnoToStatus(errno, "listening on 127.0.0.1");
+    return ErrnoError(errno, "listening on 127.0.0.1");
   }
   *sender = ScopedFd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!sender->valid()) return shiplog::ErrnoToStatus(errno, "socket");
+  if (!sender->valid()) return ErrnoError(errno, "socket");
   const int on = 1;
   if (connect(sender->get(), generic, length) != 0 ||
       setsockopt(sender->get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) !=
           0) {
-    return shiplog::ErrnoToStatus(errno, "connecting to 127.0.0.1");
+    return ErrnoError(errno, "connecting to 127.0.0.1");
   }
   *receiver = ScopedFd(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-  if (!receiver->valid()) return shiplog::ErrnoToStatus(errno, "accept");
+  if (!receiver->valid()) return ErrnoError(errno, "accept");
   return absl::OkStatus();
 }
 
@@ -93,29 +94,28 @@ void BenchSink::Drain() {
       // The lock orders this signal after the sender's check of the count,
       // so a wake-up cannot fall between the check and the wait.
       if (total >= awaited_bytes_.load()) {
-        MutexLock lock(&mu_);
-        received_cv_.SignalAll();
+        const std::lock_guard<std::mutex> lock(mu_);
+        received_cv_.notify_all();
       }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) status = shiplog::ErrnoToStatus(errno, "the bench's receiver");
+    if (n < 0) status = ErrnoError(errno, "the bench's receiver");
     break;
   }
-  MutexLock lock(&mu_);
+  const std::lock_guard<std::mutex> lock(mu_);
   drain_ended_ = true;
   drain_status_ = status;
-  received_cv_.SignalAll();
+  received_cv_.notify_all();
 }
 
 absl::Status BenchSink::AwaitReceived(uint64_t total_bytes,
                                       int64_t timeout_ms) {
   awaited_bytes_.store(total_bytes);
-  MutexLock lock(&mu_);
-  const bool arrived = received_cv_.WaitWithTimeout(
-      &mu_, timeout_ms, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        return received_bytes_.load() >= total_bytes || drain_ended_;
-      });
+  std::unique_lock<std::mutex> lock(mu_);
+  const bool arrived = received_cv_.wait_for(
+      lock, std::chrono::milliseconds(timeout_ms),
+      [&] { return received_bytes_.load() >= total_bytes || drain_ended_; });
   if (received_bytes_.load() >= total_bytes) return absl::OkStatus();
   if (!arrived) {
     return absl::DeadlineExceededError(

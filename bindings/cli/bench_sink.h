@@ -13,16 +13,16 @@
 #define SHIPLOG_BINDINGS_CLI_BENCH_SINK_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "bindings/cli/scoped_fd.h"
-#include "engine/sync/mutex.h"
 
 namespace shiplog::cli {
 
@@ -59,10 +59,12 @@ class BenchSink {
   std::atomic<uint64_t> received_bytes_{0};
   // What the sender waits for; the drain thread signals once it is reached.
   std::atomic<uint64_t> awaited_bytes_{UINT64_MAX};
-  Mutex mu_;
-  CondVar received_cv_;
-  bool drain_ended_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status drain_status_ ABSL_GUARDED_BY(mu_);
+  // libstdc++'s std::mutex carries no thread-safety annotations, so the
+  // fields it guards say so here.
+  std::mutex mu_;
+  std::condition_variable received_cv_;
+  bool drain_ended_ = false;   // guarded by mu_
+  absl::Status drain_status_;  // guarded by mu_
   std::thread drain_thread_;
 };
 

@@ -5,20 +5,18 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "bindings/cli/abi.h"
 #include "bindings/cli/commands.h"
+#include "bindings/cli/log_name.h"
 #include "bindings/cli/record_format.h"
+#include "bindings/cli/status_macros.h"
 #include "bindings/cli/stdout_buffer.h"
-#include "engine/format/record_reader.h"
-#include "engine/log/log.h"
-#include "engine/segment/slice.h"
-#include "engine/status/status_macros.h"
-#include "engine/store/log_name.h"
-#include "engine/store/store.h"
+#include "shiplog.h"
 
 namespace shiplog::cli {
 namespace {
 
-// Bytes per read of the log: whole batches, decoded one slice at a time.
+// Bytes of batches decoded at a time (at least one whole batch).
 constexpr uint64_t kReadBytes = uint64_t{1} << 20;
 
 struct ConsumeOptions {
@@ -37,7 +35,7 @@ absl::StatusOr<ConsumeOptions> ParseOptions(const ParsedFlags& flags) {
   ConsumeOptions options{.format = std::move(format)};
   options.directory = flags.positional(0);
   options.log_name = flags.positional(1);
-  RETURN_IF_ERROR(ValidateLogName(options.log_name));
+  RETURN_IF_ERROR(CheckLogName(options.log_name));
   ASSIGN_OR_RETURN(options.offset, flags.GetInt("offset", 0));
   ASSIGN_OR_RETURN(options.time_ms, flags.GetInt("time", 0));
   ASSIGN_OR_RETURN(options.count, flags.GetInt("count", 0));
@@ -50,43 +48,65 @@ absl::StatusOr<ConsumeOptions> ParseOptions(const ParsedFlags& flags) {
 
 // The offset to start from, or nullopt if no record qualifies.
 absl::StatusOr<std::optional<int64_t>> StartOffset(
-    const ConsumeOptions& options, const Log& log) {
-  if (options.time_ms) return log.OffsetForTime(*options.time_ms);
-  return options.offset.value_or(log.start_offset());
+    const ConsumeOptions& options, const shiplog_log* log) {
+  int64_t offset = 0;
+  if (options.time_ms) {
+    const int found =
+        shiplog_log_offset_for_time(&offset, log, *options.time_ms);
+    if (found == SHIPLOG_ENOTFOUND) return std::nullopt;  // all older
+    RETURN_IF_ERROR(AbiStatus(found));
+    return offset;
+  }
+  if (options.offset) return *options.offset;
+  RETURN_IF_ERROR(AbiStatus(shiplog_log_start_offset(&offset, log)));
+  return offset;
+}
+
+// Prints the records of `log` from `offset` up to `end`, at most
+// `*remaining` of them, one chunk of batches at a time.
+absl::Status PrintRecords(const shiplog_log* log, int64_t offset, int64_t end,
+                          const RecordFormat& format, int64_t* remaining,
+                          StdoutBuffer& out) {
+  // The first open checks `offset` against the log's range, so an offset
+  // past the end fails even when there is nothing to print.
+  do {
+    ASSIGN_OR_RETURN(const Owned<shiplog_records> records,
+                     Open(shiplog_records_open_log, log, offset, kReadBytes));
+    const int64_t chunk_start = offset;
+    int next = SHIPLOG_ITEROVER;
+    while (*remaining > 0) {
+      shiplog_record record;
+      next = shiplog_records_next(&record, records.get());
+      if (next != SHIPLOG_OK) break;
+      format.Append(record, out.buffer());
+      // Offsets are dense: the chunk's next record is offset + 1.
+      offset = record.offset + 1;
+      --*remaining;
+      RETURN_IF_ERROR(out.MaybeFlush());
+    }
+    if (*remaining == 0) break;
+    if (next != SHIPLOG_ITEROVER) return AbiStatus(next);
+    if (offset == chunk_start) break;  // the log's end
+  } while (offset < end);
+  return absl::OkStatus();
 }
 
 absl::Status Consume(const ConsumeOptions& options) {
   // Read-only: no lock, so this works beside a producer. The log shows
   // what was there when the store was opened.
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<Store> store,
-      Store::Open(options.directory, StoreOptions{.read_only = true}));
-  ASSIGN_OR_RETURN(std::shared_ptr<Log> log,
-                   store->OpenLog(options.log_name, {},
-                                  /*create_if_missing=*/false));
-  std::optional<int64_t> start;
-  ASSIGN_OR_RETURN(start, StartOffset(options, *log));
+  ASSIGN_OR_RETURN(const Owned<shiplog_store> store,
+                   OpenStore(options.directory, /*read_only=*/true));
+  ASSIGN_OR_RETURN(const Owned<shiplog_log> log,
+                   OpenExistingLog(store.get(), options.log_name));
+  ASSIGN_OR_RETURN(const std::optional<int64_t> start,
+                   StartOffset(options, log.get()));
   if (!start) return absl::OkStatus();
+  int64_t end = 0;
+  RETURN_IF_ERROR(AbiStatus(shiplog_log_end_offset(&end, log.get())));
   int64_t remaining = options.count.value_or(INT64_MAX);
-  const int64_t end = log->end_offset();
-  int64_t offset = *start;
   StdoutBuffer out;
-  std::string bytes;
-  // Read checks `offset` against the log's range first, so an offset past
-  // the end fails here even when the loop would not run.
-  do {
-    ASSIGN_OR_RETURN(const Slice slice, log->Read(offset, kReadBytes));
-    if (slice.empty()) break;
-    RETURN_IF_ERROR(ReadSliceBytes(slice, &bytes));
-    RecordReader reader(bytes, offset);
-    while (remaining > 0 && reader.Next()) {
-      options.format.Append(reader.record(), out.buffer());
-      --remaining;
-      RETURN_IF_ERROR(out.MaybeFlush());
-    }
-    RETURN_IF_ERROR(reader.status());
-    offset = slice.next_offset;
-  } while (remaining > 0 && offset < end);
+  RETURN_IF_ERROR(
+      PrintRecords(log.get(), *start, end, options.format, &remaining, out));
   return out.Flush();
 }
 

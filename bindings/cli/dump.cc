@@ -2,16 +2,21 @@
 // index entries of segment files, one file or a whole log directory.
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "bindings/cli/commands.h"
+#include "bindings/cli/errno_error.h"
 #include "bindings/cli/segment_dump.h"
-#include "engine/io/env.h"
-#include "engine/segment/segment_files.h"
-#include "engine/status/status_macros.h"
+#include "bindings/cli/status_macros.h"
 
 namespace shiplog::cli {
 namespace {
@@ -26,29 +31,64 @@ struct SegmentFile {
 constexpr FileKind kFileKinds[] = {FileKind::kLog, FileKind::kOffsetIndex,
                                    FileKind::kTimeIndex};
 
+// A segment's files are named by its base offset in 20 digits.
+constexpr size_t kBaseOffsetDigits = 20;
+
 absl::string_view Suffix(FileKind kind) {
   switch (kind) {
     case FileKind::kLog:
-      return kLogFileSuffix;
+      return ".log";
     case FileKind::kOffsetIndex:
-      return kOffsetIndexFileSuffix;
+      return ".index";
     case FileKind::kTimeIndex:
-      return kTimeIndexFileSuffix;
+      return ".timeindex";
   }
   return "";
 }
 
+std::string SegmentFileName(int64_t base_offset, FileKind kind) {
+  return absl::StrCat(absl::StrFormat("%020d", base_offset), Suffix(kind));
+}
+
 std::optional<SegmentFile> ClassifyFileName(absl::string_view name) {
   for (FileKind kind : kFileKinds) {
-    if (std::optional<int64_t> base =
-            ParseSegmentFileName(name, Suffix(kind))) {
-      return SegmentFile{kind, *base};
+    const absl::string_view suffix = Suffix(kind);
+    if (name.size() != kBaseOffsetDigits + suffix.size() ||
+        !absl::EndsWith(name, suffix)) {
+      continue;
+    }
+    const absl::string_view digits = name.substr(0, kBaseOffsetDigits);
+    int64_t base_offset = 0;
+    if (std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit) &&
+        absl::SimpleAtoi(digits, &base_offset)) {
+      return SegmentFile{kind, base_offset};
     }
   }
   return std::nullopt;
 }
 
-bool Exists(const std::string& path) { return Env::Default()->Stat(path).ok(); }
+std::string JoinPath(const std::string& directory, absl::string_view name) {
+  return absl::StrCat(directory, absl::EndsWith(directory, "/") ? "" : "/",
+                      name);
+}
+
+bool Exists(const std::string& path) {
+  std::error_code error;
+  return std::filesystem::exists(path, error);
+}
+
+absl::StatusOr<std::vector<std::string>> ListDirectory(
+    const std::string& path) {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(path, error), end;
+       !error && it != end; it.increment(error)) {
+    names.push_back(it->path().filename().string());
+  }
+  if (error) return ErrnoError(error.value(), "list directory " + path);
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 class Dumper {
  public:
@@ -100,8 +140,9 @@ absl::Status Dumper::DumpFile(const std::string& path,
   }
   if (!verify_) return DumpIndex(path, file, nullptr);
   // An index is checked against its segment's .log, beside it.
-  const std::string log_path = absl::StrCat(
-      path.substr(0, path.size() - Suffix(file.kind).size()), kLogFileSuffix);
+  const std::string log_path =
+      absl::StrCat(path.substr(0, path.size() - Suffix(file.kind).size()),
+                   Suffix(FileKind::kLog));
   if (!Exists(log_path)) {
     out_.Problem(path,
                  absl::StrCat("cannot verify: ", log_path, " does not exist"));
@@ -113,8 +154,7 @@ absl::Status Dumper::DumpFile(const std::string& path,
 }
 
 absl::Status Dumper::DumpDirectory(const std::string& path) {
-  ASSIGN_OR_RETURN(const std::vector<std::string> names,
-                   Env::Default()->ListDir(path));
+  ASSIGN_OR_RETURN(const std::vector<std::string> names, ListDirectory(path));
   std::vector<int64_t> bases;
   for (const std::string& name : names) {
     const std::optional<SegmentFile> file = ClassifyFileName(name);
@@ -135,7 +175,7 @@ absl::Status Dumper::DumpDirectory(const std::string& path) {
   std::optional<int64_t> expected_base;
   for (int64_t base : bases) {
     const std::string log_path =
-        JoinPath(path, SegmentFileName(base, kLogFileSuffix));
+        JoinPath(path, SegmentFileName(base, FileKind::kLog));
     out_.Line(absl::StrCat("Dumping ", log_path));
     if (verify_ && expected_base && base != *expected_base) {
       out_.Problem(log_path,
@@ -148,7 +188,7 @@ absl::Status Dumper::DumpDirectory(const std::string& path) {
     expected_base = scan.next_offset;
     for (FileKind kind : {FileKind::kOffsetIndex, FileKind::kTimeIndex}) {
       const std::string index_path =
-          JoinPath(path, SegmentFileName(base, Suffix(kind)));
+          JoinPath(path, SegmentFileName(base, kind));
       // A missing index is rebuilt by the engine: nothing to dump.
       if (!Exists(index_path)) continue;
       out_.Line(absl::StrCat("Dumping ", index_path));
@@ -172,9 +212,12 @@ absl::StatusOr<int> Dumper::Finish() {
 }
 
 absl::StatusOr<int> Dump(const std::string& path, bool verify) {
-  ASSIGN_OR_RETURN(const FileInfo info, Env::Default()->Stat(path));
+  std::error_code error;
+  const std::filesystem::file_status status =
+      std::filesystem::status(path, error);
+  if (error) return ErrnoError(error.value(), "stat " + path);
   Dumper dumper(verify);
-  if (info.is_directory) {
+  if (std::filesystem::is_directory(status)) {
     RETURN_IF_ERROR(dumper.DumpDirectory(path));
   } else {
     const size_t slash = path.rfind('/');

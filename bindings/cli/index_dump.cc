@@ -1,52 +1,63 @@
 // The index half of segment_dump.h: printing and verifying .index and
 // .timeindex files.
 #include <algorithm>
+#include <cstdint>
 #include <functional>
-#include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bindings/cli/abi.h"
 #include "bindings/cli/segment_dump.h"
-#include "engine/format/record_batch.h"
-#include "engine/index/index_file.h"
-#include "engine/index/offset_index.h"
-#include "engine/index/time_index.h"
-#include "engine/io/env.h"
-#include "engine/status/status_macros.h"
+#include "bindings/cli/status_macros.h"
+#include "shiplog.h"
 
 namespace shiplog::cli {
 namespace {
 
-// Calls `visit` for each slot in use of the index at `path` (an OffsetIndex
-// or a TimeIndex), then reports the preallocated slots after them.
+// The slots of an index file, as shiplog_index_reader_get returns them.
+using IndexEntries = std::vector<shiplog_index_entry>;
+
+bool SameEntry(const shiplog_index_entry& a, const shiplog_index_entry& b) {
+  return a.key == b.key && a.value == b.value;
+}
+
+// Calls `visit` for each slot in use of the index at `path`, then reports
+// the preallocated slots after them.
 //
 // An active segment's index is preallocated and zero-filled, so a run of
-// all-zero slots (`empty_entry`) at the end is unused space; but a file of
-// exactly one slot was trimmed to its entries, and its one entry may be all
-// zeros (an offset index: the base offset at position 0).
-template <typename Index, typename Entry>
-absl::Status VisitIndex(
-    const std::string& path, int64_t base_offset, const Entry& empty_entry,
-    DumpOutput& out,
-    const std::function<void(const Index& index, size_t slot)>& visit) {
-  absl::StatusOr<std::unique_ptr<IndexFile>> file =
-      IndexFile::ReadSnapshot(Env::Default(), path, Index::kEntrySize);
-  if (absl::IsDataLoss(file.status())) {
+// all-zero slots (`empty_entry`, with absolute offsets) at the end is
+// unused space; but a file of exactly one slot was trimmed to its entries,
+// and its one entry may be all zeros (an offset index: the base offset at
+// position 0).
+absl::Status VisitIndex(const std::string& path,
+                        const shiplog_index_entry& empty_entry, DumpOutput& out,
+                        const std::function<void(const IndexEntries& entries,
+                                                 size_t slot)>& visit) {
+  shiplog_index_reader* opened = nullptr;
+  const int status = shiplog_index_reader_open(&opened, path.c_str());
+  const Owned<shiplog_index_reader> reader(opened);
+  if (status == SHIPLOG_ECORRUPT) {
     // Not a whole number of entries: a problem to report, not an error.
-    out.Problem(path, file.status());
+    out.Problem(path, AbiStatus(status));
     return absl::OkStatus();
   }
-  RETURN_IF_ERROR(file.status());
-  const Index index(base_offset, *std::move(file));
-  const size_t slots = index.entries();
-  size_t used = slots;
-  while (used > 0 && index.EntryAt(used - 1) == empty_entry) --used;
-  if (slots == 1) used = 1;
-  for (size_t slot = 0; slot < used; ++slot) visit(index, slot);
-  if (used < slots) {
-    out.Line(absl::StrCat(slots - used, " preallocated empty slots"));
+  RETURN_IF_ERROR(AbiStatus(status));
+  int kind = 0;
+  uint64_t slots = 0;
+  RETURN_IF_ERROR(
+      AbiStatus(shiplog_index_reader_info(&kind, &slots, reader.get())));
+  IndexEntries entries(slots);
+  for (uint64_t slot = 0; slot < slots; ++slot) {
+    RETURN_IF_ERROR(AbiStatus(
+        shiplog_index_reader_get(&entries[slot], reader.get(), slot)));
+  }
+  size_t used = entries.size();
+  while (used > 0 && SameEntry(entries[used - 1], empty_entry)) --used;
+  if (entries.size() == 1) used = 1;
+  for (size_t slot = 0; slot < used; ++slot) visit(entries, slot);
+  if (used < entries.size()) {
+    out.Line(absl::StrCat(entries.size() - used, " preallocated empty slots"));
   }
   return absl::OkStatus();
 }
@@ -71,74 +82,82 @@ const BatchSummary* BatchAt(const LogFileScan& log, uint64_t position) {
   return &*it;
 }
 
-std::string EntryName(size_t slot, const OffsetPosition& entry) {
-  return absl::StrCat("entry ", slot, " (offset ", entry.offset, " position ",
-                      entry.position, ")");
+// What an index's entries mean: (offset, position) or (timestamp, offset).
+struct IndexKind {
+  const char* key_name;
+  const char* value_name;
+};
+constexpr IndexKind kOffsetIndex = {"offset", "position"};
+constexpr IndexKind kTimeIndex = {"timestamp", "offset"};
+
+std::string EntryName(const IndexKind& kind, size_t slot,
+                      const shiplog_index_entry& entry) {
+  return absl::StrCat("entry ", slot, " (", kind.key_name, " ", entry.key, " ",
+                      kind.value_name, " ", entry.value, ")");
 }
 
-std::string EntryName(size_t slot, const TimestampOffset& entry) {
-  return absl::StrCat("entry ", slot, " (timestamp ", entry.timestamp,
-                      " offset ", entry.offset, ")");
-}
-
-// Reports entry `slot` of `index` unless `in_order(previous, entry)` holds
-// for the entry before it.
-template <typename Index, typename InOrder>
-void CheckFollows(const std::string& path, const Index& index, size_t slot,
+// Reports entry `slot` unless `in_order(previous, entry)` holds for the
+// entry before it.
+template <typename InOrder>
+void CheckFollows(const std::string& path, const IndexKind& kind,
+                  const IndexEntries& entries, size_t slot,
                   const InOrder& in_order, DumpOutput& out) {
   if (slot == 0) return;
-  const auto previous = index.EntryAt(slot - 1);
-  const auto entry = index.EntryAt(slot);
+  const shiplog_index_entry& previous = entries[slot - 1];
+  const shiplog_index_entry& entry = entries[slot];
   if (!in_order(previous, entry)) {
-    out.Problem(path, absl::StrCat(EntryName(slot, entry), " does not follow ",
-                                   EntryName(slot - 1, previous)));
+    out.Problem(path,
+                absl::StrCat(EntryName(kind, slot, entry), " does not follow ",
+                             EntryName(kind, slot - 1, previous)));
   }
 }
 
-void CheckOffsetEntry(const std::string& path, const OffsetIndex& index,
+// An offset index entry is (offset, position).
+void CheckOffsetEntry(const std::string& path, const IndexEntries& entries,
                       size_t slot, const LogFileScan& log, DumpOutput& out) {
   CheckFollows(
-      path, index, slot,
-      [](const OffsetPosition& previous, const OffsetPosition& entry) {
-        return entry.offset > previous.offset &&
-               entry.position > previous.position;
+      path, kOffsetIndex, entries, slot,
+      [](const shiplog_index_entry& previous,
+         const shiplog_index_entry& entry) {
+        return entry.key > previous.key && entry.value > previous.value;
       },
       out);
-  const OffsetPosition entry = index.EntryAt(slot);
-  const BatchSummary* batch = BatchAt(log, entry.position);
+  const shiplog_index_entry& entry = entries[slot];
+  const BatchSummary* batch = BatchAt(log, static_cast<uint64_t>(entry.value));
   if (batch == nullptr) {
     out.Problem(path,
-                absl::StrCat(EntryName(slot, entry),
-                             ": no batch starts at position ", entry.position));
-  } else if (batch->last_offset != entry.offset) {
-    out.Problem(path, absl::StrCat(EntryName(slot, entry),
+                absl::StrCat(EntryName(kOffsetIndex, slot, entry),
+                             ": no batch starts at position ", entry.value));
+  } else if (batch->last_offset != entry.key) {
+    out.Problem(path, absl::StrCat(EntryName(kOffsetIndex, slot, entry),
                                    ": the batch there ends at offset ",
                                    batch->last_offset));
   }
 }
 
-// `running_max[i]`: the largest maxTimestamp of the log's batches 0..i.
-void CheckTimeEntry(const std::string& path, const TimeIndex& index,
+// A time index entry is (timestamp, offset). `running_max[i]`: the largest
+// maxTimestamp of the log's batches 0..i.
+void CheckTimeEntry(const std::string& path, const IndexEntries& entries,
                     size_t slot, const LogFileScan& log,
                     const std::vector<int64_t>& running_max, DumpOutput& out) {
   CheckFollows(
-      path, index, slot,
-      [](const TimestampOffset& previous, const TimestampOffset& entry) {
-        return entry.timestamp > previous.timestamp &&
-               entry.offset >= previous.offset;
+      path, kTimeIndex, entries, slot,
+      [](const shiplog_index_entry& previous,
+         const shiplog_index_entry& entry) {
+        return entry.key > previous.key && entry.value >= previous.value;
       },
       out);
-  const TimestampOffset entry = index.EntryAt(slot);
-  const BatchSummary* batch = BatchHolding(log, entry.offset);
+  const shiplog_index_entry& entry = entries[slot];
+  const BatchSummary* batch = BatchHolding(log, entry.value);
   if (batch == nullptr) {
-    out.Problem(path, absl::StrCat(EntryName(slot, entry),
+    out.Problem(path, absl::StrCat(EntryName(kTimeIndex, slot, entry),
                                    ": the offset is in no batch of the "
                                    "segment"));
     return;
   }
   const int64_t expected = running_max[batch - log.batches.data()];
-  if (entry.timestamp != expected) {
-    out.Problem(path, absl::StrCat(EntryName(slot, entry),
+  if (entry.key != expected) {
+    out.Problem(path, absl::StrCat(EntryName(kTimeIndex, slot, entry),
                                    ": the largest timestamp up to that "
                                    "offset is ",
                                    expected));
@@ -149,13 +168,12 @@ void CheckTimeEntry(const std::string& path, const TimeIndex& index,
 
 absl::Status DumpOffsetIndexFile(const std::string& path, int64_t base_offset,
                                  const LogFileScan* log, DumpOutput& out) {
-  return VisitIndex<OffsetIndex>(
-      path, base_offset, OffsetPosition{base_offset, 0}, out,
-      [&](const OffsetIndex& index, size_t slot) {
-        const OffsetPosition entry = index.EntryAt(slot);
-        out.Line(absl::StrCat("offset: ", entry.offset,
-                              " position: ", entry.position));
-        if (log != nullptr) CheckOffsetEntry(path, index, slot, *log, out);
+  return VisitIndex(
+      path, shiplog_index_entry{base_offset, 0}, out,
+      [&](const IndexEntries& entries, size_t slot) {
+        out.Line(absl::StrCat("offset: ", entries[slot].key,
+                              " position: ", entries[slot].value));
+        if (log != nullptr) CheckOffsetEntry(path, entries, slot, *log, out);
       });
 }
 
@@ -163,22 +181,21 @@ absl::Status DumpTimeIndexFile(const std::string& path, int64_t base_offset,
                                const LogFileScan* log, DumpOutput& out) {
   std::vector<int64_t> running_max;
   if (log != nullptr) {
-    int64_t max_timestamp = kNoTimestamp;
+    int64_t max_timestamp = SHIPLOG_NO_TIMESTAMP;
     for (const BatchSummary& batch : log->batches) {
       max_timestamp = std::max(max_timestamp, batch.max_timestamp);
       running_max.push_back(max_timestamp);
     }
   }
-  return VisitIndex<TimeIndex>(
-      path, base_offset, TimestampOffset{0, base_offset}, out,
-      [&](const TimeIndex& index, size_t slot) {
-        const TimestampOffset entry = index.EntryAt(slot);
-        out.Line(absl::StrCat("timestamp: ", entry.timestamp,
-                              " offset: ", entry.offset));
-        if (log != nullptr) {
-          CheckTimeEntry(path, index, slot, *log, running_max, out);
-        }
-      });
+  return VisitIndex(path, shiplog_index_entry{0, base_offset}, out,
+                    [&](const IndexEntries& entries, size_t slot) {
+                      out.Line(absl::StrCat("timestamp: ", entries[slot].key,
+                                            " offset: ", entries[slot].value));
+                      if (log != nullptr) {
+                        CheckTimeEntry(path, entries, slot, *log, running_max,
+                                       out);
+                      }
+                    });
 }
 
 }  // namespace shiplog::cli

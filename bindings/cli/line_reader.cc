@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "engine/status/errno_status.h"
+#include "bindings/cli/errno_error.h"
 
 namespace shiplog::cli {
 namespace {
@@ -76,7 +76,7 @@ absl::Status LineReader::Fill() {
       eof_ = true;
       return absl::OkStatus();
     }
-    if (errno != EINTR) return ErrnoToStatus(errno, "reading stdin");
+    if (errno != EINTR) return ErrnoError(errno, "reading stdin");
   }
 }
 

@@ -11,14 +11,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bindings/cli/abi.h"
 #include "bindings/cli/commands.h"
 #include "bindings/cli/line_reader.h"
+#include "bindings/cli/log_name.h"
+#include "bindings/cli/status_macros.h"
 #include "bindings/cli/stdout_buffer.h"
-#include "engine/format/batch_builder.h"
-#include "engine/log/log.h"
-#include "engine/status/status_macros.h"
-#include "engine/store/log_name.h"
-#include "engine/store/store.h"
+#include "shiplog.h"
 
 namespace shiplog::cli {
 namespace {
@@ -32,34 +31,36 @@ constexpr uint64_t kMaxBatchBytes = uint64_t{1} << 20;
 // attributes, timestamp and offset deltas, key and value lengths, header
 // count, all varints.
 constexpr uint64_t kRecordOverheadBytes = 40;
+// A Kafka RecordBatch v2 header (DESIGN.md).
+constexpr uint64_t kBatchHeaderBytes = 61;
 
 // A log setting that a flag sets; the store keeps it with the log.
 struct SettingFlag {
   FlagSpec flag;
   int64_t min;
-  std::optional<int64_t> LogConfigOverrides::*field;
+  int64_t shiplog_log_options::*field;
 };
 
 const std::vector<SettingFlag>& SettingFlags() {
   static const auto* settings = new std::vector<SettingFlag>{
       {{"segment-bytes", "B", "roll to a new segment file at B bytes"},
        1,
-       &LogConfigOverrides::segment_bytes},
+       &shiplog_log_options::segment_bytes},
       {{"index-interval-bytes", "B", "log bytes between .index entries"},
        0,
-       &LogConfigOverrides::index_interval_bytes},
+       &shiplog_log_options::index_interval_bytes},
       {{"retention-ms", "MS",
         "delete segments whose records are older than MS (-1: never)"},
        -1,
-       &LogConfigOverrides::retention_ms},
+       &shiplog_log_options::retention_ms},
       {{"retention-bytes", "B",
         "delete old segments while the log is larger than B (-1: no limit)"},
        -1,
-       &LogConfigOverrides::retention_bytes},
+       &shiplog_log_options::retention_bytes},
       {{"flush-messages", "N",
         "fdatasync after every N records (-1: leave it to the OS)"},
        -1,
-       &LogConfigOverrides::flush_messages},
+       &shiplog_log_options::flush_messages},
   };
   return *settings;
 }
@@ -69,8 +70,9 @@ struct ProduceOptions {
   std::string log_name;
   std::optional<std::string> key_separator;
   int64_t batch_records = kDefaultBatchRecords;
-  Compression compression = Compression::kNone;
-  LogConfigOverrides overrides;
+  int compression = SHIPLOG_COMPRESSION_NONE;
+  // The settings given (the rest SHIPLOG_UNSET); creates a missing log.
+  shiplog_log_options log_options = SHIPLOG_LOG_OPTIONS_INIT;
   bool print_offsets = false;
   bool verbose = false;
 };
@@ -80,7 +82,7 @@ absl::StatusOr<ProduceOptions> ParseOptions(const ParsedFlags& flags) {
   options.directory = flags.positional(0);
   options.log_name = flags.positional(1);
   // Checked before the store is opened, so a bad name creates nothing.
-  RETURN_IF_ERROR(ValidateLogName(options.log_name));
+  RETURN_IF_ERROR(CheckLogName(options.log_name));
   options.key_separator = flags.GetString("key-separator");
   if (options.key_separator && options.key_separator->empty()) {
     return absl::InvalidArgumentError("--key-separator: must not be empty");
@@ -90,10 +92,11 @@ absl::StatusOr<ProduceOptions> ParseOptions(const ParsedFlags& flags) {
   options.batch_records = batch_records.value_or(kDefaultBatchRecords);
   ASSIGN_OR_RETURN(const std::optional<std::string> compression,
                    flags.GetChoice("compression", {"none", "zstd"}));
-  if (compression == "zstd") options.compression = Compression::kZstd;
+  if (compression == "zstd") options.compression = SHIPLOG_COMPRESSION_ZSTD;
   for (const SettingFlag& setting : SettingFlags()) {
-    ASSIGN_OR_RETURN(options.overrides.*setting.field,
+    ASSIGN_OR_RETURN(const std::optional<int64_t> value,
                      flags.GetInt(setting.flag.name, setting.min));
+    if (value) options.log_options.*setting.field = *value;
   }
   options.print_offsets = flags.Has("print-offsets");
   options.verbose = flags.Has("verbose");
@@ -106,7 +109,7 @@ class OffsetPrinter {
  public:
   explicit OffsetPrinter(bool enabled) : enabled_(enabled) {}
 
-  void Appended(const AppendResult& result) {
+  void Appended(const shiplog_append_result& result) {
     if (next_ < 0) next_ = result.base_offset;
     end_ = result.last_offset + 1;
   }
@@ -131,15 +134,17 @@ class OffsetPrinter {
 // Reads stdin to its end, appending its lines to `log` in batches.
 class Producer {
  public:
-  Producer(const ProduceOptions& options, Log& log)
+  // `settings`: the log's, as shiplog_log_get_options gives them.
+  Producer(const ProduceOptions& options, shiplog_log* log,
+           const shiplog_log_options& settings)
       : options_(options),
         log_(log),
         max_batch_bytes_(std::min<uint64_t>(
-            kMaxBatchBytes, static_cast<uint64_t>(log.config().segment_bytes))),
+            kMaxBatchBytes, static_cast<uint64_t>(settings.segment_bytes))),
         // Offsets are printed after their fdatasync when a flush policy
         // exists, at once when durability is left to the OS.
-        print_when_committed_(log.config().flush_messages > 0 ||
-                              log.config().flush_ms > 0),
+        print_when_committed_(settings.flush_messages > 0 ||
+                              settings.flush_ms > 0),
         reader_(STDIN_FILENO, kMaxLineBytes),
         printer_(options.print_offsets) {}
 
@@ -162,23 +167,26 @@ class Producer {
   uint64_t BatchBound(uint64_t record_bytes) const;
 
   const ProduceOptions& options_;
-  Log& log_;
+  shiplog_log* const log_;
   const uint64_t max_batch_bytes_;
   const bool print_when_committed_;
   LineReader reader_;
   OffsetPrinter printer_;
   std::vector<LineReader::Span> batch_;
   uint64_t batch_record_bytes_ = 0;
-  std::vector<RecordView> views_;
+  // The lines of batch_ as the ABI takes them.
+  std::vector<shiplog_record> batch_records_;
   int64_t records_ = 0;
   int64_t first_offset_ = -1;
   int64_t last_offset_ = -1;
 };
 
 uint64_t Producer::BatchBound(uint64_t record_bytes) const {
-  uint64_t bound = kBatchHeaderSize + record_bytes;
+  uint64_t bound = kBatchHeaderBytes + record_bytes;
   // zstd output may exceed its input a little (ZSTD_compressBound).
-  if (options_.compression == Compression::kZstd) bound += bound / 128 + 128;
+  if (options_.compression == SHIPLOG_COMPRESSION_ZSTD) {
+    bound += bound / 128 + 128;
+  }
   return bound;
 }
 
@@ -224,47 +232,73 @@ absl::Status Producer::AddLine(LineReader::Span line) {
 }
 
 absl::Status Producer::AppendBatch() {
-  views_.clear();
+  batch_records_.clear();
   for (const LineReader::Span& span : batch_) {
     const absl::string_view line = reader_.line(span);
-    RecordView& view = views_.emplace_back();
+    // A line's bytes are never NULL, so an empty key or value stays empty
+    // (not null); the key is null where the line has no separator.
+    shiplog_record record = {};
+    record.timestamp_ms = SHIPLOG_NO_TIMESTAMP;
+    absl::string_view value = line;
     const size_t separator = options_.key_separator
                                  ? line.find(*options_.key_separator)
                                  : absl::string_view::npos;
-    if (separator == absl::string_view::npos) {
-      view.value = line;
-    } else {
-      view.key = line.substr(0, separator);
-      view.value = line.substr(separator + options_.key_separator->size());
+    if (separator != absl::string_view::npos) {
+      record.key = line.data();
+      record.key_len = separator;
+      value = line.substr(separator + options_.key_separator->size());
     }
+    record.value = value.data();
+    record.value_len = value.size();
+    batch_records_.push_back(record);
   }
-  ASSIGN_OR_RETURN(
-      const AppendResult appended,
-      log_.Append(views_, BatchOptions{.compression = options_.compression}));
+  shiplog_append_options append_options = SHIPLOG_APPEND_OPTIONS_INIT;
+  append_options.compression = options_.compression;
+  shiplog_append_result appended;
+  RETURN_IF_ERROR(
+      AbiStatus(shiplog_log_append(&appended, log_, batch_records_.data(),
+                                   batch_records_.size(), &append_options)));
   batch_.clear();
   batch_record_bytes_ = 0;
   records_ += appended.last_offset - appended.base_offset + 1;
   if (first_offset_ < 0) first_offset_ = appended.base_offset;
   last_offset_ = appended.last_offset;
   printer_.Appended(appended);
-  return print_when_committed_ ? printer_.PrintBelow(log_.committed_offset())
-                               : printer_.PrintAll();
+  if (!print_when_committed_) return printer_.PrintAll();
+  int64_t committed = 0;
+  RETURN_IF_ERROR(AbiStatus(shiplog_log_committed_offset(&committed, log_)));
+  return printer_.PrintBelow(committed);
+}
+
+// With --verbose: what opening the store repaired. The engine counts
+// recovery in this process's metrics, and opening the store is the first
+// thing this process does, so the counters describe that open alone.
+absl::Status ReportRecovery() {
+  ASSIGN_OR_RETURN(const shiplog_metrics_values values, ReadCounters());
+  if (values.bytes_truncated_by_recovery > 0) {
+    std::fprintf(
+        stderr,
+        "shiplog produce: recovery scanned %llu segments after an "
+        "unclean shutdown and truncated %llu invalid bytes\n",
+        static_cast<unsigned long long>(values.segments_recovered),
+        static_cast<unsigned long long>(values.bytes_truncated_by_recovery));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Produce(const ProduceOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
-                   Store::Open(options.directory));
-  if (options.verbose) {
-    for (const std::string& note : store->load_notes()) {
-      std::fprintf(stderr, "shiplog produce: %s\n", note.c_str());
-    }
-  }
-  ASSIGN_OR_RETURN(std::shared_ptr<Log> log,
-                   store->OpenLog(options.log_name, options.overrides));
-  Producer producer(options, *log);
+  ASSIGN_OR_RETURN(const Owned<shiplog_store> store,
+                   OpenStore(options.directory, /*read_only=*/false));
+  if (options.verbose) RETURN_IF_ERROR(ReportRecovery());
+  ASSIGN_OR_RETURN(const Owned<shiplog_log> log,
+                   Open(shiplog_log_open, store.get(), options.log_name.c_str(),
+                        &options.log_options));
+  shiplog_log_options settings = SHIPLOG_LOG_OPTIONS_INIT;
+  RETURN_IF_ERROR(AbiStatus(shiplog_log_get_options(&settings, log.get())));
+  Producer producer(options, log.get(), settings);
   RETURN_IF_ERROR(producer.Run());
   // The clean shutdown flushes everything: every offset is durable now.
-  RETURN_IF_ERROR(store->Close());
+  RETURN_IF_ERROR(AbiStatus(shiplog_store_close(store.get())));
   RETURN_IF_ERROR(producer.PrintRemainingOffsets());
   if (options.verbose) {
     std::string summary = absl::StrCat("produced ", producer.records(),

@@ -8,8 +8,10 @@
 namespace shiplog::cli {
 namespace {
 
-void AppendOptional(const std::optional<std::string>& bytes, std::string* out) {
-  if (bytes) out->append(*bytes);
+// A (pointer, length) byte string of the ABI; a null one (NULL) adds
+// nothing, like an empty one.
+void AppendBytes(const void* bytes, size_t length, std::string* out) {
+  if (bytes != nullptr) out->append(static_cast<const char*>(bytes), length);
 }
 
 }  // namespace
@@ -53,7 +55,8 @@ absl::StatusOr<RecordFormat> RecordFormat::Parse(absl::string_view format) {
   return parsed;
 }
 
-void RecordFormat::Append(const Record& record, std::string* out) const {
+void RecordFormat::Append(const shiplog_record& record,
+                          std::string* out) const {
   for (const Piece& piece : pieces_) {
     switch (piece.field) {
       case Field::kLiteral:
@@ -66,17 +69,20 @@ void RecordFormat::Append(const Record& record, std::string* out) const {
         absl::StrAppend(out, record.timestamp_ms);
         break;
       case Field::kKey:
-        AppendOptional(record.key, out);
+        AppendBytes(record.key, record.key_len, out);
         break;
       case Field::kValue:
-        AppendOptional(record.value, out);
+        AppendBytes(record.value, record.value_len, out);
         break;
       case Field::kHeaders:
-        for (size_t i = 0; i < record.headers.size(); ++i) {
-          const RecordHeader& header = record.headers[i];
+        for (size_t i = 0; i < record.header_count; ++i) {
+          const shiplog_header& header = record.headers[i];
           if (i > 0) out->push_back(',');
-          out->append(header.key);
-          if (header.value) absl::StrAppend(out, "=", *header.value);
+          AppendBytes(header.key, header.key_len, out);
+          if (header.value != nullptr) {
+            out->push_back('=');
+            AppendBytes(header.value, header.value_len, out);
+          }
         }
         break;
     }

@@ -17,7 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "engine/format/record.h"
+#include "shiplog.h"
 
 namespace shiplog::cli {
 
@@ -27,8 +27,9 @@ class RecordFormat {
   // '%' or '\'.
   static absl::StatusOr<RecordFormat> Parse(absl::string_view format);
 
-  // Appends `record`, formatted, to `*out`.
-  void Append(const Record& record, std::string* out) const;
+  // Appends `record` (as shiplog_records_next fills it), formatted, to
+  // `*out`.
+  void Append(const shiplog_record& record, std::string* out) const;
 
  private:
   enum class Field { kLiteral, kOffset, kTimestamp, kKey, kValue, kHeaders };

@@ -55,14 +55,16 @@ struct LogFileScan {
 
 // Reads every batch of the .log at `path`, whose file name says its first
 // offset is `base_offset`, printing one line per batch if `print`. With
-// `verify`, each batch is validated whole (CRC, magic, every record) and
-// offsets must run on from `base_offset` without gaps.
+// `verify`, offsets must run on from `base_offset` without gaps, and the
+// library's verifying segment reader checks each batch's header and CRC
+// (up to the first batch that fails: that reader stops there).
 absl::StatusOr<LogFileScan> DumpLogFile(const std::string& path,
                                         int64_t base_offset, bool print,
                                         bool verify, DumpOutput& out);
 
 // Prints the entries of an .index (`offset: O position: P`, absolute
-// offsets) and how many preallocated empty slots follow them (an active
+// offsets, as shiplog_index_reader_get returns them) and how many
+// preallocated empty slots follow them (an active
 // segment's index is preallocated and zero-filled). With `log`, the
 // segment's scanned .log, the entries are verified: strictly increasing in
 // offset and position, each at the start of a batch whose last offset is

@@ -1,6 +1,6 @@
 // `shiplog send DIR LOG --to HOST:PORT`: ships a range of a log, its bytes
 // exactly as stored (Kafka RecordBatch v2), to a TCP peer by the
-// transport's paths (engine/transport/TRANSPORT.md).
+// library's send paths (shiplog_log_send; engine/transport/TRANSPORT.md).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -9,16 +9,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "bindings/cli/abi.h"
 #include "bindings/cli/commands.h"
+#include "bindings/cli/log_name.h"
+#include "bindings/cli/send_names.h"
+#include "bindings/cli/status_macros.h"
 #include "bindings/cli/stdout_buffer.h"
 #include "bindings/cli/tcp_connect.h"
-#include "engine/log/log.h"
-#include "engine/metrics/engine_metrics.h"
-#include "engine/status/status_macros.h"
-#include "engine/store/log_name.h"
-#include "engine/store/store.h"
-#include "engine/transport/log_sender.h"
-#include "engine/transport/send_options.h"
+#include "shiplog.h"
 
 namespace shiplog::cli {
 namespace {
@@ -31,14 +29,14 @@ struct SendCommandOptions {
   HostPort to;
   std::optional<int64_t> offset;
   std::optional<uint64_t> max_bytes;
-  SendPolicy policy = SendPolicy::kAuto;
+  shiplog_send_policy policy = SHIPLOG_SEND_AUTO;
 };
 
 absl::StatusOr<SendCommandOptions> ParseOptions(const ParsedFlags& flags) {
   SendCommandOptions options;
   options.directory = flags.positional(0);
   options.log_name = flags.positional(1);
-  RETURN_IF_ERROR(ValidateLogName(options.log_name));
+  RETURN_IF_ERROR(CheckLogName(options.log_name));
   const std::optional<std::string> to = flags.GetString("to");
   if (!to) {
     return absl::InvalidArgumentError(
@@ -61,9 +59,9 @@ absl::StatusOr<SendCommandOptions> ParseOptions(const ParsedFlags& flags) {
 
 // "sendfile 67108864" or "mmap_write 4096, copy 100": the paths that moved
 // bytes.
-std::string BytesByPath(const PerSendPath<uint64_t>& bytes_by_path) {
+std::string BytesByPath(const uint64_t (&bytes_by_path)[4]) {
   std::vector<std::string> parts;
-  for (SendPath path : kSendPaths) {
+  for (const shiplog_send_path path : kSendPaths) {
     if (bytes_by_path[path] > 0) {
       parts.push_back(
           absl::StrCat(SendPathName(path), " ", bytes_by_path[path]));
@@ -73,22 +71,27 @@ std::string BytesByPath(const PerSendPath<uint64_t>& bytes_by_path) {
 }
 
 absl::Status Send(const SendCommandOptions& options) {
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<Store> store,
-      Store::Open(options.directory, StoreOptions{.read_only = true}));
-  ASSIGN_OR_RETURN(std::shared_ptr<Log> log,
-                   store->OpenLog(options.log_name, {},
-                                  /*create_if_missing=*/false));
-  const int64_t offset = options.offset.value_or(log->start_offset());
-  // Resolved before anything connects: an offset outside the log is refused
-  // first, and the range starts at the batch holding `offset`.
-  ASSIGN_OR_RETURN(
-      LogRange range,
-      ResolveLogRange(*log, offset, options.max_bytes.value_or(UINT64_MAX)));
+  ASSIGN_OR_RETURN(const Owned<shiplog_store> store,
+                   OpenStore(options.directory, /*read_only=*/true));
+  ASSIGN_OR_RETURN(const Owned<shiplog_log> log,
+                   OpenExistingLog(store.get(), options.log_name));
+  int64_t offset = 0;
+  if (options.offset) {
+    offset = *options.offset;
+  } else {
+    RETURN_IF_ERROR(AbiStatus(shiplog_log_start_offset(&offset, log.get())));
+  }
+  // Checked before anything connects: an offset outside the log is
+  // refused first. (The send resolves the range again, from the batch
+  // holding `offset`.)
+  RETURN_IF_ERROR(Open(shiplog_log_read, log.get(), offset, 1).status());
   ASSIGN_OR_RETURN(ScopedFd socket, ConnectTcp(options.to, kConnectTimeoutMs));
-  ASSIGN_OR_RETURN(const SendResult sent,
-                   SendRange(std::move(range), socket.get(),
-                             SendOptions{.policy = options.policy}));
+  shiplog_send_options send_options = SHIPLOG_SEND_OPTIONS_INIT;
+  send_options.policy = options.policy;
+  shiplog_send_result sent;
+  RETURN_IF_ERROR(AbiStatus(shiplog_log_send(
+      &sent, log.get(), offset, options.max_bytes.value_or(UINT64_MAX),
+      socket.get(), &send_options)));
   const std::string peer = FormatHostPort(options.to);
   StdoutBuffer out;
   if (sent.bytes_sent == 0) {

@@ -1,18 +1,13 @@
 // `shiplog stats DIR`: the engine's metrics, each log's gauges and this
 // process's resource use, for people or for Prometheus
 // (engine/metrics/METRICS.md).
-#include <memory>
-#include <optional>
 #include <string>
-#include <vector>
 
+#include "bindings/cli/abi.h"
 #include "bindings/cli/commands.h"
+#include "bindings/cli/status_macros.h"
 #include "bindings/cli/stdout_buffer.h"
-#include "engine/metrics/engine_metrics.h"
-#include "engine/metrics/process_stats.h"
-#include "engine/metrics/prometheus.h"
-#include "engine/status/status_macros.h"
-#include "engine/store/store.h"
+#include "shiplog.h"
 
 namespace shiplog::cli {
 namespace {
@@ -28,15 +23,16 @@ absl::StatusOr<StatsOptions> ParseOptions(const ParsedFlags& flags) {
 }
 
 absl::Status Stats(const StatsOptions& options) {
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<Store> store,
-      Store::Open(options.directory, StoreOptions{.read_only = true}));
-  const std::vector<LogGauges> logs = store->CollectLogGauges();
-  ASSIGN_OR_RETURN(const ProcessStats process, ReadProcessStats());
-  const EngineMetricsSnapshot engine = TakeSnapshot(GlobalMetrics());
+  ASSIGN_OR_RETURN(const Owned<shiplog_store> store,
+                   OpenStore(options.directory, /*read_only=*/true));
+  ASSIGN_OR_RETURN(const Owned<shiplog_metrics> metrics,
+                   Open(shiplog_metrics_open, store.get()));
+  ASSIGN_OR_RETURN(const Owned<char> text,
+                   options.prometheus
+                       ? Open(shiplog_metrics_prometheus, metrics.get())
+                       : Open(shiplog_metrics_text, metrics.get()));
   StdoutBuffer out;
-  *out.buffer() = options.prometheus ? FormatPrometheus(engine, process, logs)
-                                     : FormatText(engine, process, logs);
+  *out.buffer() = text.get();
   return out.Flush();
 }
 

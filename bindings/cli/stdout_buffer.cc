@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "engine/status/errno_status.h"
+#include "bindings/cli/errno_error.h"
 
 namespace shiplog::cli {
 
@@ -20,7 +20,7 @@ absl::Status StdoutBuffer::Flush() {
     if (n < 0) {
       if (errno == EINTR) continue;
       buffer_.clear();
-      return ErrnoToStatus(errno, "writing stdout");
+      return ErrnoError(errno, "writing stdout");
     }
     written += static_cast<size_t>(n);
   }

@@ -13,7 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "engine/status/errno_status.h"
+#include "bindings/cli/errno_error.h"
 
 namespace shiplog::cli {
 namespace {
@@ -62,7 +62,7 @@ absl::StatusOr<ScopedFd> ConnectOne(const addrinfo& info, int64_t deadline_ms,
   ScopedFd fd(socket(info.ai_family,
                      info.ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
                      info.ai_protocol));
-  if (!fd.valid()) return shiplog::ErrnoToStatus(errno, context);
+  if (!fd.valid()) return ErrnoError(errno, context);
   int error = 0;
   if (connect(fd.get(), info.ai_addr, info.ai_addrlen) != 0) {
     error = errno == EINPROGRESS ? AwaitConnect(fd.get(), deadline_ms) : errno;
@@ -71,10 +71,10 @@ absl::StatusOr<ScopedFd> ConnectOne(const addrinfo& info, int64_t deadline_ms,
     return absl::DeadlineExceededError(absl::StrCat(
         context, ": no answer within ", timeout_ms / 1000.0, " s"));
   }
-  if (error != 0) return shiplog::ErrnoToStatus(error, context);
+  if (error != 0) return ErrnoError(error, context);
   const int flags = fcntl(fd.get(), F_GETFL);
   if (flags < 0 || fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
-    return shiplog::ErrnoToStatus(errno, context);
+    return ErrnoError(errno, context);
   }
   return fd;
 }
@@ -140,7 +140,7 @@ absl::StatusOr<ScopedFd> ConnectTcp(const HostPort& address,
   if (resolved != 0) {
     const std::string context =
         absl::StrCat("cannot resolve host '", address.host, "'");
-    if (resolved == EAI_SYSTEM) return shiplog::ErrnoToStatus(errno, context);
+    if (resolved == EAI_SYSTEM) return ErrnoError(errno, context);
     return absl::NotFoundError(
         absl::StrCat(context, ": ", gai_strerror(resolved)));
   }
