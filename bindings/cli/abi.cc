@@ -41,6 +41,10 @@ absl::Status AbiStatus(int status) {
                       *message != '\0' ? message : shiplog_status_str(status));
 }
 
+absl::Status CheckLogName(const std::string& name) {
+  return AbiStatus(shiplog_log_name_check(name.c_str()));
+}
+
 absl::StatusOr<Owned<shiplog_store>> OpenStore(const std::string& directory,
                                                bool read_only,
                                                bool maintenance) {

@@ -60,6 +60,14 @@ absl::StatusOr<Owned<Handle>> Open(int (*open)(Handle**, Params...),
   return Owned<Handle>(handle);
 }
 
+// OK if `name` is a valid log name by the library's rule
+// (shiplog_log_name_check, the one shiplog_log_open applies, reserved names
+// included); kInvalidArgument with the library's reason otherwise. The
+// commands check LOG while parsing the command line, so that a bad name is
+// a usage error that creates nothing (not even the store) and reads the
+// same whether or not the store exists.
+absl::Status CheckLogName(const std::string& name);
+
 // The store in `directory`: read-only (no writer lock, nothing written, it
 // must exist) or as its one writer, created if missing. `maintenance` runs
 // the background flush/retention thread (writable stores).

@@ -177,6 +177,17 @@ std::string SinkDescription(SinkKind sink) {
              : "a TCP loopback connection (127.0.0.1)";
 }
 
+// What the AUTO policy does for the sink, as the library decides it.
+std::string AutoPolicyLine(uint64_t threshold_bytes) {
+  const std::string choice =
+      threshold_bytes == UINT64_MAX
+          ? std::string("mmap_write at every size, never sendfile")
+          : absl::StrCat("mmap_write below ", FormatByteSize(threshold_bytes),
+                         ", sendfile from there up");
+  return absl::StrCat("auto policy for this sink: ", choice,
+                      " (shiplog_send_auto_threshold)\n");
+}
+
 // `cells`: sizes ascending, not empty.
 std::string CrossoverLines(const Crossover& crossover,
                            absl::Span<const CellSummary> cells) {
@@ -190,10 +201,7 @@ std::string CrossoverLines(const Crossover& crossover,
       "crossover: the smallest size from which sendfile beats mmap_write at "
       "every larger size\n  in median throughput: ",
       size(crossover.throughput_size_bytes),
-      "\n  in median CPU s/GiB:  ", size(crossover.cpu_size_bytes),
-      "\nauto policy: mmap_write below ",
-      FormatByteSize(kAutoMmapThresholdBytes),
-      ", sendfile from there up (kDefaultMmapThresholdBytes)\n");
+      "\n  in median CPU s/GiB:  ", size(crossover.cpu_size_bytes), "\n");
 }
 
 void WriteSpread(JsonWriter& json, absl::string_view name,
@@ -370,7 +378,8 @@ std::string FormatBenchTable(const BenchResults& results) {
         BatchDescription(), ", page cache only, median of ",
         Repetitions(results.appends.size()), ")\n\n");
   }
-  absl::StrAppend(&text, CrossoverLines(FindCrossover(cells), cells));
+  absl::StrAppend(&text, CrossoverLines(FindCrossover(cells), cells),
+                  AutoPolicyLine(setup.auto_threshold_bytes));
   return text;
 }
 
@@ -394,7 +403,13 @@ std::string FormatBenchJson(const BenchResults& results) {
   json.Key("batch_bytes").Int(kBenchBatchBytes);
   json.Key("value_bytes").Int(static_cast<int64_t>(results.setup.value_bytes));
   json.Key("records_per_batch").Int(kBenchRecordsPerBatch);
-  json.Key("mmap_threshold_bytes").Int(kAutoMmapThresholdBytes);
+  // The sink's AUTO threshold; null where AUTO never sends by sendfile.
+  json.Key("mmap_threshold_bytes");
+  if (results.setup.auto_threshold_bytes == UINT64_MAX) {
+    json.Null();
+  } else {
+    json.Int(static_cast<int64_t>(results.setup.auto_threshold_bytes));
+  }
   json.EndObject();
 
   json.Key("setup").BeginObject();

@@ -319,6 +319,8 @@ absl::StatusOr<SetupReport> BenchRunner::Setup() {
   }
   report.sizes = sizes_;
   ASSIGN_OR_RETURN(sink_, BenchSink::Open(config_.sink));
+  RETURN_IF_ERROR(AbiStatus(
+      shiplog_send_auto_threshold(&report.auto_threshold_bytes, sink_->fd())));
   return report;
 }
 

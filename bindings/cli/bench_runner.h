@@ -55,11 +55,6 @@ inline constexpr uint64_t kBenchBatchBytes = 4096;
 inline constexpr size_t kBenchRecordsPerBatch = 4;
 inline constexpr absl::string_view kBenchLogName = "bench-0";
 
-// The AUTO policy's mmap_write/sendfile threshold the reports cite: the
-// article's 1 MiB, which the library uses for sockets it has no measured
-// threshold for (its per-destination thresholds are not in the C ABI).
-inline constexpr uint64_t kAutoMmapThresholdBytes = uint64_t{1} << 20;
-
 struct BenchConfig {
   std::string store_directory;        // created if missing
   std::vector<uint64_t> sizes_bytes;  // requested: ascending, non-empty
@@ -92,6 +87,9 @@ struct SetupReport {
   double warm_seconds = 0;          // the read that warmed the page cache
   uint64_t value_bytes = 0;         // of each record this run appends (about)
   std::vector<TransferSize> sizes;  // per BenchConfig::sizes_bytes
+  // Where the AUTO policy switches from mmap_write to sendfile for the
+  // sink's socket (shiplog_send_auto_threshold); UINT64_MAX: never.
+  uint64_t auto_threshold_bytes = 0;
 };
 
 // What getrusage(RUSAGE_THREAD) counts for one thread: a reading, or the

@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "bindings/cli/abi.h"
 #include "bindings/cli/commands.h"
-#include "bindings/cli/log_name.h"
 #include "bindings/cli/record_format.h"
 #include "bindings/cli/status_macros.h"
 #include "bindings/cli/stdout_buffer.h"

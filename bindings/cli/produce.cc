@@ -14,7 +14,6 @@
 #include "bindings/cli/abi.h"
 #include "bindings/cli/commands.h"
 #include "bindings/cli/line_reader.h"
-#include "bindings/cli/log_name.h"
 #include "bindings/cli/status_macros.h"
 #include "bindings/cli/stdout_buffer.h"
 #include "shiplog.h"
@@ -270,26 +269,23 @@ absl::Status Producer::AppendBatch() {
   return printer_.PrintBelow(committed);
 }
 
-// With --verbose: what opening the store repaired. The engine counts
-// recovery in this process's metrics, and opening the store is the first
-// thing this process does, so the counters describe that open alone.
-absl::Status ReportRecovery() {
-  ASSIGN_OR_RETURN(const shiplog_metrics_values values, ReadCounters());
-  if (values.bytes_truncated_by_recovery > 0) {
-    std::fprintf(
-        stderr,
-        "shiplog produce: recovery scanned %llu segments after an "
-        "unclean shutdown and truncated %llu invalid bytes\n",
-        static_cast<unsigned long long>(values.segments_recovered),
-        static_cast<unsigned long long>(values.bytes_truncated_by_recovery));
+// With --verbose: what opening the store found and repaired (torn tails
+// cut, segments removed, a bad checkpoint ignored), one line each, as the
+// library lists it.
+absl::Status ReportLoadNotes(shiplog_store* store) {
+  shiplog_strarray notes = {};
+  RETURN_IF_ERROR(AbiStatus(shiplog_store_load_notes(&notes, store)));
+  for (size_t i = 0; i < notes.count; ++i) {
+    std::fprintf(stderr, "shiplog produce: recovery: %s\n", notes.strings[i]);
   }
+  shiplog_strarray_dispose(&notes);
   return absl::OkStatus();
 }
 
 absl::Status Produce(const ProduceOptions& options) {
   ASSIGN_OR_RETURN(const Owned<shiplog_store> store,
                    OpenStore(options.directory, /*read_only=*/false));
-  if (options.verbose) RETURN_IF_ERROR(ReportRecovery());
+  if (options.verbose) RETURN_IF_ERROR(ReportLoadNotes(store.get()));
   ASSIGN_OR_RETURN(const Owned<shiplog_log> log,
                    Open(shiplog_log_open, store.get(), options.log_name.c_str(),
                         &options.log_options));

@@ -1,9 +1,7 @@
 #include "bindings/cli/segment_dump.h"
 
 #include <iterator>
-#include <optional>
 #include <string>
-#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -34,43 +32,6 @@ std::string BatchLine(const shiplog_file_batch& batch) {
       batch.base_timestamp, batch.max_timestamp);
 }
 
-// The verifying reader beside the framing one: it checks each batch the
-// framing reader returns, until the first that fails, where it stops.
-class BatchVerifier {
- public:
-  static absl::StatusOr<BatchVerifier> Open(const std::string& path) {
-    ASSIGN_OR_RETURN(Owned<shiplog_segment_reader> reader,
-                     cli::Open(shiplog_segment_reader_open, path.c_str(), 1));
-    return BatchVerifier(std::move(reader));
-  }
-
-  // Verifies the batch the framing reader returned last. A fault is
-  // reported to `out` unless it is `already_reported` (the offset gap the
-  // caller found too); an I/O error is returned.
-  absl::Status Next(const std::string& path, absl::string_view already_reported,
-                    DumpOutput& out) {
-    if (reader_ == nullptr) return absl::OkStatus();
-    shiplog_file_batch batch;
-    const int status = shiplog_segment_reader_next(&batch, reader_.get());
-    if (status == SHIPLOG_OK) return absl::OkStatus();
-    reader_.reset();
-    if (status == SHIPLOG_ITEROVER) return absl::OkStatus();
-    if (status != SHIPLOG_ECORRUPT) return AbiStatus(status);
-    const absl::Status fault = AbiStatus(status);
-    // The library names the file first, as the PROBLEM line does.
-    if (fault.message() != absl::StrCat(path, ": ", already_reported)) {
-      out.Problem(path, fault);
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  explicit BatchVerifier(Owned<shiplog_segment_reader> reader)
-      : reader_(std::move(reader)) {}
-
-  Owned<shiplog_segment_reader> reader_;  // null once it stopped
-};
-
 }  // namespace
 
 void DumpOutput::Line(absl::string_view line) {
@@ -100,14 +61,11 @@ absl::Status DumpOutput::Flush() {
 absl::StatusOr<LogFileScan> DumpLogFile(const std::string& path,
                                         int64_t base_offset, bool print,
                                         bool verify, DumpOutput& out) {
-  // The framing reader walks every batch its header describes, so the dump
-  // goes on past a bad CRC.
+  // The reader only frames batches (verify = 0), so the walk goes on past
+  // a bad batch for as long as the batch headers frame the file; each
+  // batch is checked on its own.
   ASSIGN_OR_RETURN(const Owned<shiplog_segment_reader> reader,
                    Open(shiplog_segment_reader_open, path.c_str(), 0));
-  std::optional<BatchVerifier> verifier;
-  if (verify) {
-    ASSIGN_OR_RETURN(verifier, BatchVerifier::Open(path));
-  }
   LogFileScan scan{.next_offset = base_offset};
   shiplog_file_batch batch;
   int status;
@@ -115,14 +73,18 @@ absl::StatusOr<LogFileScan> DumpLogFile(const std::string& path,
          SHIPLOG_OK) {
     if (print) out.Line(BatchLine(batch));
     if (verify) {
-      std::string gap;
       if (batch.base_offset != scan.next_offset) {
-        gap = absl::StrCat("batch at position ", batch.position,
-                           ": base offset ", batch.base_offset,
-                           " where offset ", scan.next_offset, " was expected");
-        out.Problem(path, gap);
+        out.Problem(path, absl::StrCat("batch at position ", batch.position,
+                                       ": base offset ", batch.base_offset,
+                                       " where offset ", scan.next_offset,
+                                       " was expected"));
       }
-      RETURN_IF_ERROR(verifier->Next(path, gap, out));
+      const int checked = shiplog_segment_reader_check(reader.get());
+      if (checked == SHIPLOG_ECORRUPT) {
+        out.Problem(path, AbiStatus(checked));
+      } else if (checked != SHIPLOG_OK) {
+        return AbiStatus(checked);
+      }
     }
     scan.batches.push_back({batch.position, batch.base_offset,
                             batch.last_offset, batch.max_timestamp});

@@ -55,9 +55,10 @@ struct LogFileScan {
 
 // Reads every batch of the .log at `path`, whose file name says its first
 // offset is `base_offset`, printing one line per batch if `print`. With
-// `verify`, offsets must run on from `base_offset` without gaps, and the
-// library's verifying segment reader checks each batch's header and CRC
-// (up to the first batch that fails: that reader stops there).
+// `verify`, offsets must run on from `base_offset` without gaps, and every
+// batch is checked as shiplog_log_append_batches would check it (magic,
+// lengths, CRC-32C, every record: shiplog_segment_reader_check). Each bad
+// batch is a problem of its own, and the walk goes on past it.
 absl::StatusOr<LogFileScan> DumpLogFile(const std::string& path,
                                         int64_t base_offset, bool print,
                                         bool verify, DumpOutput& out);

@@ -11,7 +11,6 @@
 #include "absl/strings/str_join.h"
 #include "bindings/cli/abi.h"
 #include "bindings/cli/commands.h"
-#include "bindings/cli/log_name.h"
 #include "bindings/cli/send_names.h"
 #include "bindings/cli/status_macros.h"
 #include "bindings/cli/stdout_buffer.h"
@@ -125,7 +124,8 @@ const CommandSpec& SendSpec() {
           "Policies (engine/transport/TRANSPORT.md): sendfile (page cache to "
           "socket),\nmmap_write (write from the segment's mapping), copy "
           "(pread into a buffer, then\nwrite: the traditional path), auto "
-          "(mmap_write below 1 MiB, sendfile from\nthere up).\n",
+          "(mmap_write below a threshold the library\npicks for the "
+          "destination, sendfile from there up).\n",
       .flags = {
           {"to", "HOST:PORT",
            "where to send (required): 127.0.0.1:9000, [::1]:9000, "

@@ -3,7 +3,9 @@
 CTest passes the tool's path in SHIPLOG_BIN (tests/python/CMakeLists.txt).
 """
 
+import ctypes
 import os
+import re
 import select
 import subprocess
 
@@ -19,6 +21,15 @@ class Shiplog:
 
     def __init__(self, binary):
         self.binary = binary
+
+    def library(self):
+        """The libshiplog.so the tool runs with (as ldd resolves it), loaded
+        through ctypes: what the tool passes on from the library can be
+        asked of the library itself."""
+        ldd = subprocess.run(["ldd", self.binary], capture_output=True,
+                             text=True, check=True, timeout=TIMEOUT_S).stdout
+        return ctypes.CDLL(
+            re.search(r"^\s*libshiplog\.so\.\d+ => (\S+)", ldd, re.M)[1])
 
     def run(self, *args, input=b""):
         """Runs to completion; returns the CompletedProcess (bytes output)."""

@@ -1,5 +1,6 @@
 """Behaviour of the `shiplog` command-line tool: produce, consume, dump."""
 
+import ctypes
 import re
 import signal
 import struct
@@ -56,6 +57,47 @@ def flip_byte(path, position):
     path.write_bytes(bytes(data))
 
 
+def crc32c(data):
+    """CRC-32C (Castagnoli), bit by bit: RecordBatch v2's CRC."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def skip_varint(data, position):
+    """The position after the varint at `position`."""
+    while data[position] & 0x80:
+        position += 1
+    return position + 1
+
+
+SHIPLOG_EINVAL = -2
+
+
+class Library:
+    """The libshiplog.so the tool runs with, called through ctypes: what
+    the tool must pass on from the library, asked of the library itself."""
+
+    def __init__(self, shiplog):
+        self.lib = shiplog.library()
+        self.lib.shiplog_log_name_check.argtypes = [ctypes.c_char_p]
+        self.lib.shiplog_last_error.restype = ctypes.c_char_p
+
+    def log_name_error(self, name):
+        """The library's message refusing log name `name`."""
+        status = self.lib.shiplog_log_name_check(name.encode())
+        assert status == SHIPLOG_EINVAL, f"the library accepts {name!r}"
+        return self.lib.shiplog_last_error().decode()
+
+
+@pytest.fixture(scope="module")
+def library(shiplog):
+    return Library(shiplog)
+
+
 # ---- produce and consume ----
 
 def test_keys_split_at_the_first_separator(shiplog, store):
@@ -72,6 +114,39 @@ def test_line_endings_and_binary_bytes_survive(shiplog, store):
                input=b"crlf\r\nlf\n\n\r\nnul\x00byte\xff\nlast without newline")
     assert shiplog.ok("consume", store, "t", "--format", "<%v>") == (
         b"<crlf><lf><><><nul\x00byte\xff><last without newline>")
+
+
+def test_produce_verbose_prints_the_repair_of_a_torn_tail(shiplog, store):
+    shiplog.produce(store, "t", [f"v{i}" for i in range(30)],
+                    "--batch-records", "10")
+    log = store / "t" / FIRST_LOG
+    intact = log.read_bytes()
+    first_batch_size = batches(shiplog.ok("dump", log))[0][3]
+    torn = intact[:first_batch_size - 7]  # a batch whose write was cut short
+    log.write_bytes(intact + torn)
+    result = shiplog.run("produce", store, "t", "--verbose", input=b"after\n")
+    assert result.returncode == 0
+    repair, summary = result.stderr.decode().splitlines()
+    assert repair.startswith("shiplog produce: recovery: log t: ")
+    assert (f"truncated {len(torn)} invalid bytes at position {len(intact)}"
+            in repair)
+    assert summary == "produced 1 records to t, offsets 30..30"
+    assert shiplog.consume(store, "t").splitlines() == (
+        [f"v{i}" for i in range(30)] + ["after"])
+    # The open after the repair's clean shutdown has nothing to report.
+    result = shiplog.run("produce", store, "t", "--verbose", input=b"more\n")
+    assert result.stderr == b"produced 1 records to t, offsets 31..31\n"
+
+
+def test_produce_verbose_prints_an_ignored_checkpoint(shiplog, store):
+    shiplog.produce(store, "t", ["a"])
+    checkpoint = store / "recovery-point-offset-checkpoint"
+    checkpoint.write_text("not a checkpoint\n")
+    result = shiplog.run("produce", store, "t", "--verbose", input=b"b\n")
+    assert result.returncode == 0
+    repair, summary = result.stderr.decode().splitlines()
+    assert repair.startswith(f"shiplog produce: recovery: {checkpoint}: ")
+    assert summary == "produced 1 records to t, offsets 1..1"
 
 
 def test_empty_input_produces_no_records(shiplog, store):
@@ -280,6 +355,26 @@ def test_bad_log_names_are_refused(shiplog, tmp_path, command, name):
     assert not (tmp_path / "x").exists() and not (store / "a").exists()
 
 
+@pytest.mark.parametrize("command", ["produce", "consume", "send"])
+def test_bad_log_names_get_the_librarys_message(
+        shiplog, library, tmp_path, command):
+    # The library's rule, which also reserves the names of the store's own
+    # files (here, those of a real store).
+    existing = tmp_path / "existing"
+    shiplog.produce(existing, "t", ["v"])
+    store_files = sorted(path.name for path in existing.iterdir()
+                         if path.is_file())
+    assert store_files
+    store = tmp_path / "store"
+    required = ["--to", "127.0.0.1:1"] if command == "send" else []
+    for name in ["", "a/b", "..", "tab\there", "x" * 250, *store_files]:
+        result = shiplog.run(command, store, name, *required, input=b"value\n")
+        assert result.returncode == 2, name
+        assert result.stderr.decode() == (
+            f"shiplog {command}: {library.log_name_error(name)}\n")
+        assert not store.exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (["produce", "S", "t", "--bogus"], "shiplog produce: unknown flag '--bogus'"),
     (["produce", "S", "t", "-x"], "shiplog produce: unknown flag '-x'"),
@@ -428,6 +523,53 @@ def test_dump_verify_reports_a_crc_mismatch(shiplog, store):
         assert f"PROBLEM: {log}: batch at position {second[2]}: CRC mismatch" in (
             result.stdout.decode())
     assert "verified" not in result.stdout.decode()
+
+
+def test_dump_verify_reports_every_bad_batch(shiplog, store):
+    shiplog.produce(store, "t", [f"v{i}" for i in range(50)], "--batch-records", "10")
+    log = store / "t" / FIRST_LOG
+    rows = batches(shiplog.ok("dump", log))
+    bad = [rows[1][2], rows[3][2]]
+    for position in bad:
+        flip_byte(log, position + 61 + 3)  # inside the batch's records
+    for path in (log, store / "t"):
+        result = shiplog.run("dump", path, "--verify")
+        assert result.returncode == 1
+        out = result.stdout.decode()
+        problems = [line for line in out.splitlines()
+                    if line.startswith("PROBLEM: ")]
+        assert len(problems) == len(bad)
+        for problem, position in zip(problems, bad):
+            assert problem.startswith(
+                f"PROBLEM: {log}: batch at position {position}: CRC mismatch")
+        # The walk went on past each bad batch, to the end of the segment.
+        assert batches(result.stdout) == rows
+        assert out.splitlines()[-1] == (
+            f"found {len(bad)} problems in 5 batches, 50 records, 1 segments")
+
+
+def test_dump_verify_checks_records_not_only_the_crc(shiplog, store):
+    shiplog.produce(store, "t", [f"v{i}" for i in range(30)], "--batch-records", "10")
+    log = store / "t" / FIRST_LOG
+    _, _, position, size, *_ = batches(shiplog.ok("dump", log))[1]
+    data = bytearray(log.read_bytes())
+    # RecordBatch v2: crc (uint32) at byte 17 covers bytes 21 on; records
+    # start at 61: length, attributes, timestampDelta, offsetDelta.
+    assert crc32c(data[position + 21:position + size]) == (
+        struct.unpack_from(">I", data, position + 17)[0])
+    delta = skip_varint(data, skip_varint(data, position + 61) + 1)
+    assert data[delta] == 0  # record 0's offsetDelta, zigzag encoded
+    data[delta] = 2  # offsetDelta 1, which record 1 has too
+    struct.pack_into(">I", data, position + 17,
+                     crc32c(data[position + 21:position + size]))
+    log.write_bytes(bytes(data))
+    result = shiplog.run("dump", log, "--verify")
+    assert result.returncode == 1
+    problems = [line for line in result.stdout.decode().splitlines()
+                if line.startswith("PROBLEM: ")]
+    assert len(problems) == 1
+    assert problems[0].startswith(f"PROBLEM: {log}: batch at position {position}: ")
+    assert "CRC" not in problems[0]
 
 
 def test_dump_verify_reports_a_bad_index_entry(shiplog, store):

@@ -8,6 +8,7 @@ baseOffset int64, batchLength int32, ..., lastOffsetDelta int32 at byte
 """
 
 import csv
+import ctypes
 import io
 import json
 import re
@@ -25,13 +26,16 @@ from conftest import TIMEOUT_S
 LOG = "events-0"
 RECORDS = 3000
 POLICIES = ["auto", "sendfile", "mmap_write", "copy"]
-# The path each policy takes for the (small) ranges sent here: auto sends
-# by the mapping below its 1 MiB threshold.
+# The path each policy takes for the (small) ranges sent here to loopback
+# TCP, where auto sends by the mapping (shiplog_send_auto_threshold).
 PATH_OF_POLICY = {"auto": "mmap_write", "sendfile": "sendfile",
                   "mmap_write": "mmap_write", "copy": "copy"}
 PATHS = ["copy", "mmap_write", "sendfile"]
 PLOT_SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "plot_bench.py"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+UINT64_MAX = 2**64 - 1
+BYTE_UNITS = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30,
+              "TiB": 1 << 40}
 
 SENT_LINE = re.compile(
     r"sent (\d+) bytes \(offsets (\d+)\.\.(\d+)\) to (\S+): (\w+) (\d+)$")
@@ -293,6 +297,22 @@ def test_stats_help_says_counters_are_this_process(shiplog):
 # ---- bench ----
 
 @pytest.fixture(scope="module")
+def auto_threshold(shiplog):
+    """shiplog_send_auto_threshold of the libshiplog.so the tool runs with
+    (through ctypes): a socket's AUTO threshold in bytes, None for never."""
+    lib = shiplog.library()
+    lib.shiplog_send_auto_threshold.argtypes = [
+        ctypes.POINTER(ctypes.c_uint64), ctypes.c_int]
+
+    def threshold(sock):
+        value = ctypes.c_uint64()
+        assert lib.shiplog_send_auto_threshold(ctypes.byref(value),
+                                               sock.fileno()) == 0
+        return None if value.value == UINT64_MAX else value.value
+    return threshold
+
+
+@pytest.fixture(scope="module")
 def bench_run(tmp_path_factory, shiplog):
     """One small run with both --json (stdout) and --csv."""
     csv_path = tmp_path_factory.mktemp("bench") / "results.csv"
@@ -341,14 +361,52 @@ def test_plot_turns_the_csv_into_a_png(bench_run, tmp_path):
     assert png.read_bytes()[:8] == PNG_SIGNATURE
 
 
-def test_bench_table_over_a_unix_socket_pair(shiplog, tmp_path):
+def test_bench_json_names_the_auto_threshold_for_its_sink(
+        bench_run, auto_threshold):
+    results, _ = bench_run
+    assert results["config"]["sink"] == "tcp"
+    with socket.create_server(("127.0.0.1", 0)) as listener, \
+            socket.create_connection(listener.getsockname(),
+                                     timeout=TIMEOUT_S) as loopback:
+        expected = auto_threshold(loopback)
+    assert results["config"]["mmap_threshold_bytes"] == expected
+
+
+@pytest.fixture(scope="module")
+def unix_bench(tmp_path_factory, shiplog):
+    """One small run to an AF_UNIX socket pair, printing the table, with
+    --dir; returns (the table, the --dir directory)."""
+    kept = tmp_path_factory.mktemp("bench_unix") / "kept"
     out = shiplog.ok("bench", "--size", "4K", "--repetitions", "1",
-                     "--sink", "unix", "--dir", tmp_path / "kept").decode()
+                     "--sink", "unix", "--dir", kept).decode()
+    return out, kept
+
+
+def test_bench_table_over_a_unix_socket_pair(unix_bench):
+    out, kept = unix_bench
     assert "AF_UNIX socket pair" in out
     for path in PATHS:
         assert re.search(rf"^(4 KiB)?\s+{path}\s+\d", out, re.M), path
     assert "crossover:" in out and "append: Log::Append" in out
-    assert (tmp_path / "kept" / "bench-0").is_dir()  # --dir is kept
+    assert (kept / "bench-0").is_dir()  # --dir is kept
+
+
+def test_bench_table_names_the_auto_threshold_for_its_sink(
+        unix_bench, auto_threshold):
+    out, _ = unix_bench
+    pair = socket.socketpair(socket.AF_UNIX)
+    with pair[0], pair[1]:
+        expected = auto_threshold(pair[0])
+    line = re.search(r"^auto policy for this sink: (.*) "
+                     r"\(shiplog_send_auto_threshold\)$", out, re.M)
+    assert line, out
+    if expected is None:
+        assert line[1] == "mmap_write at every size, never sendfile"
+    else:
+        size = re.fullmatch(r"mmap_write below (\d+(?:\.\d)?) (\w+), "
+                            r"sendfile from there up", line[1])
+        assert size, line[1]
+        assert float(size[1]) * BYTE_UNITS[size[2]] == expected
 
 
 @pytest.mark.parametrize("flags, message", [
