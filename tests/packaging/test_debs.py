@@ -12,7 +12,6 @@ run against a store the root's `shiplog` tool filled.
 import os
 import pathlib
 import re
-import shutil
 import socket
 import struct
 import subprocess
