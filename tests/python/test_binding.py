@@ -8,6 +8,7 @@ test_binding_stub.py.
 
 import array
 import os
+import pathlib
 import pickle
 import re
 import subprocess
@@ -531,3 +532,22 @@ def test_prometheus_text_parses(opened, log):
 
 def test_version_is_the_librarys():
     assert re.fullmatch(r"\d+\.\d+\.\d+", shiplog.__version__)
+
+
+def test_the_readme_tour_runs(tmp_path):
+    """README.md's Python tour, as printed there, against this build."""
+    readme = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    match = re.search(r"<!-- example: tour\.py -->\s*```python\n(.*?)```", readme, re.S)
+    assert match, "README.md has no Python tour"
+    store = tmp_path / "events"
+    code = match.group(1).replace('"/var/lib/events"', repr(str(store)))
+    assert str(store) in code, "the tour no longer opens /var/lib/events"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    # The tour appended 4 records and truncated the last batch of 3 away.
+    with shiplog.Store(store, read_only=True) as reopened:
+        log = reopened.log("clicks-0", create=False)
+        assert (log.start_offset, log.end_offset) == (0, 1)
+        assert [r.value for r in log.read()] == [b"signed up"]
+    assert "shiplog_appended_records_total 4" in result.stdout
