@@ -59,6 +59,9 @@ int RunStats(const ParsedFlags& flags);
 const CommandSpec& BenchSpec();
 int RunBench(const ParsedFlags& flags);
 
+const CommandSpec& ServeSpec();
+int RunServe(const ParsedFlags& flags);
+
 }  // namespace shiplog::cli
 
 #endif  // SHIPLOG_BINDINGS_CLI_COMMANDS_H_

@@ -42,7 +42,8 @@ int Main(std::vector<std::string> args) {
   const std::vector<Command> commands = {
       {ProduceSpec(), RunProduce}, {ConsumeSpec(), RunConsume},
       {DumpSpec(), RunDump},       {SendSpec(), RunSend},
-      {StatsSpec(), RunStats},     {BenchSpec(), RunBench}};
+      {StatsSpec(), RunStats},     {BenchSpec(), RunBench},
+      {ServeSpec(), RunServe}};
   if (args.empty()) {
     std::fputs(ToolHelp(commands).c_str(), stderr);
     return kExitUsage;

@@ -81,7 +81,7 @@ absl::StatusOr<ScopedFd> ConnectOne(const addrinfo& info, int64_t deadline_ms,
 
 }  // namespace
 
-absl::StatusOr<HostPort> ParseHostPort(absl::string_view text) {
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view text, int min_port) {
   HostPort address;
   absl::string_view port;
   if (!text.empty() && text.front() == '[') {
@@ -112,9 +112,11 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view text) {
   }
   int number = 0;
   if (port.find_first_not_of("0123456789") != absl::string_view::npos ||
-      !absl::SimpleAtoi(port, &number) || number < 1 || number > 65535) {
+      !absl::SimpleAtoi(port, &number) || number < min_port ||
+      number > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "'", text, "': the port must be a number from 1 to 65535"));
+        "'", text, "': the port must be a number from ", min_port,
+        " to 65535"));
   }
   address.port = absl::StrCat(number);
   return address;

@@ -19,9 +19,11 @@ struct HostPort {
 };
 
 // Parses "127.0.0.1:9000", "broker.example:9000" or "[::1]:9000".
-// kInvalidArgument naming the problem: no port, a port outside 1..65535,
-// an empty host, an IPv6 address without its brackets.
-absl::StatusOr<HostPort> ParseHostPort(absl::string_view text);
+// kInvalidArgument naming the problem: no port, a port outside
+// min_port..65535 (0 is "any free port" to a listener), an empty host, an
+// IPv6 address without its brackets.
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view text,
+                                       int min_port = 1);
 
 // "host:port", with brackets around a host that holds ':' (IPv6).
 std::string FormatHostPort(const HostPort& address);
