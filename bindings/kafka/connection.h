@@ -31,9 +31,14 @@ struct ParkedFetch {
 
 class Connection {
  public:
-  Connection(cli::ScopedFd fd, std::string peer, int64_t now_ms)
-      : fd_(std::move(fd)), peer_(std::move(peer)), last_active_ms_(now_ms) {}
+  Connection(uint64_t id, cli::ScopedFd fd, std::string peer, int64_t now_ms)
+      : id_(id),
+        fd_(std::move(fd)),
+        peer_(std::move(peer)),
+        last_active_ms_(now_ms) {}
 
+  // Unique for the server's life (descriptors are reused, ids are not).
+  uint64_t id() const { return id_; }
   int fd() const { return fd_.get(); }
   const std::string& peer() const { return peer_; }
 
@@ -57,8 +62,13 @@ class Connection {
   bool has_output() const { return !output_.empty(); }
   std::optional<ParkedFetch>& parked() { return parked_; }
   const std::optional<ParkedFetch>& parked() const { return parked_; }
-  // Handles nothing new while a response waits or a fetch is parked.
-  bool busy() const { return has_output() || parked_.has_value(); }
+  // A JoinGroup or SyncGroup waiting for the group's rebalance.
+  bool& awaiting_reply() { return awaiting_reply_; }
+  // Handles nothing new while a response waits, a fetch is parked or a
+  // reply is awaited.
+  bool busy() const {
+    return has_output() || parked_.has_value() || awaiting_reply_;
+  }
 
   int64_t last_active_ms() const { return last_active_ms_; }
   void Touch(int64_t now_ms) { last_active_ms_ = now_ms; }
@@ -66,6 +76,7 @@ class Connection {
   uint32_t& registered_events() { return registered_events_; }
 
  private:
+  uint64_t id_;
   cli::ScopedFd fd_;
   std::string peer_;
   std::string input_;
@@ -74,6 +85,7 @@ class Connection {
   size_t part_ = 0;           // of output_.front()
   size_t part_position_ = 0;  // bytes of that part's `bytes` sent
   std::optional<ParkedFetch> parked_;
+  bool awaiting_reply_ = false;
   int64_t last_active_ms_;
   uint32_t registered_events_ = 0;
 };

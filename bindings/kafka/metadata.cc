@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "bindings/kafka/handlers.h"
+#include "bindings/kafka/offset_store.h"
 #include "bindings/kafka/protocol.h"
 
 namespace shiplog::kafka {
@@ -46,7 +47,7 @@ void WriteTopic(Broker& broker, const std::string& name, int16_t version,
   }
   out.Int16(static_cast<int16_t>(error));
   out.String(name, flexible);
-  if (version >= 1) out.Int8(0);  // is_internal
+  if (version >= 1) out.Int8(name == kOffsetsTopic ? 1 : 0);  // is_internal
   out.ArrayLength(partitions, flexible);
   const int32_t node = broker.options().node_id;
   for (int32_t partition = 0; partition < partitions; ++partition) {

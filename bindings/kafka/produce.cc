@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bindings/kafka/handlers.h"
+#include "bindings/kafka/offset_store.h"
 #include "bindings/kafka/protocol.h"
 
 namespace shiplog::kafka {
@@ -36,6 +37,11 @@ PartitionResult Append(Broker& broker, const std::string& topic,
   result.index = index;
   if (!Topics::CheckName(topic, index + 1).ok()) {
     result.error = ErrorCode::kInvalidTopicException;
+    return result;
+  }
+  if (topic == kOffsetsTopic) {
+    result.error = ErrorCode::kInvalidTopicException;
+    result.message = "__consumer_offsets is written by the group coordinator";
     return result;
   }
   shiplog_log* log = broker.Partition(topic, index, /*create_topic=*/true);

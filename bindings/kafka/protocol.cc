@@ -11,8 +11,11 @@ namespace {
 constexpr ApiVersionRange kApis[] = {
     {ApiKey::kProduce, 3, 8, 9},       {ApiKey::kFetch, 4, 11, 12},
     {ApiKey::kListOffsets, 1, 5, 6},   {ApiKey::kMetadata, 0, 8, 9},
-    {ApiKey::kApiVersions, 0, 3, 3},   {ApiKey::kCreateTopics, 0, 4, 5},
-    {ApiKey::kDeleteTopics, 0, 3, 4},
+    {ApiKey::kOffsetCommit, 0, 7, 8},  {ApiKey::kOffsetFetch, 0, 5, 6},
+    {ApiKey::kFindCoordinator, 0, 2, 3}, {ApiKey::kJoinGroup, 0, 5, 6},
+    {ApiKey::kHeartbeat, 0, 3, 4},     {ApiKey::kLeaveGroup, 0, 3, 4},
+    {ApiKey::kSyncGroup, 0, 3, 4},     {ApiKey::kApiVersions, 0, 3, 3},
+    {ApiKey::kCreateTopics, 0, 4, 5},  {ApiKey::kDeleteTopics, 0, 3, 4},
 };
 
 }  // namespace

@@ -102,10 +102,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(shiplog_store* store,
       ntohs(bound.ss_family == AF_INET
                 ? reinterpret_cast<sockaddr_in&>(bound).sin_port
                 : reinterpret_cast<sockaddr_in6&>(bound).sin6_port));
+  ASSIGN_OR_RETURN(OffsetStore offsets, OffsetStore::Open(store));
   ASSIGN_OR_RETURN(Topics topics, Topics::Load(store));
   Broker broker(store, std::move(topics), options.broker);
   std::unique_ptr<Server> server(
       new Server(std::move(options), std::move(broker)));
+  Server* self = server.get();
+  server->groups_.emplace(
+      server->broker_, std::move(offsets),
+      [self](uint64_t id, absl::StatusOr<Response> response) {
+        self->Deliver(id, std::move(response));
+      });
   server->address_ = address;
   server->listener_ = std::move(listener);
   server->epoll_ = cli::ScopedFd(epoll_create1(EPOLL_CLOEXEC));
@@ -148,6 +155,8 @@ absl::Status Server::Run() {
         OnEvent(fd, events[i].events);
       }
     }
+    groups_->coordinator().Tick(NowMs());
+    ResumeDelivered();
     RetryParkedFetches(/*only_expired=*/!appended_);
     appended_ = false;
     CloseIdle();
@@ -156,7 +165,9 @@ absl::Status Server::Run() {
 
 int64_t Server::NextTimeoutMs() const {
   const int64_t now = NowMs();
-  int64_t timeout = kHousekeepingMs;
+  int64_t timeout = std::min(
+      kHousekeepingMs,
+      std::max<int64_t>(0, groups_->coordinator().NextDeadlineMs() - now));
   for (const auto& [fd, connection] : connections_) {
     const std::optional<ParkedFetch>& parked = connection->parked();
     if (parked.has_value()) {
@@ -191,8 +202,8 @@ void Server::Accept() {
     const int one = 1;
     setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     const int raw = fd.get();
-    auto connection =
-        std::make_unique<Connection>(std::move(fd), Describe(peer), NowMs());
+    auto connection = std::make_unique<Connection>(
+        ++next_connection_id_, std::move(fd), Describe(peer), NowMs());
     epoll_event event = {};
     event.events = EPOLLIN;
     event.data.fd = raw;
@@ -302,6 +313,23 @@ absl::Status Server::Dispatch(Connection& connection,
     case ApiKey::kDeleteTopics:
       response = HandleDeleteTopics(broker_, header, reader);
       break;
+    case ApiKey::kFindCoordinator:
+    case ApiKey::kJoinGroup:
+    case ApiKey::kSyncGroup:
+    case ApiKey::kHeartbeat:
+    case ApiKey::kLeaveGroup:
+    case ApiKey::kOffsetCommit:
+    case ApiKey::kOffsetFetch: {
+      // Set first: the reply may be delivered before Handle returns.
+      connection.awaiting_reply() = true;
+      absl::StatusOr<std::optional<Response>> handled =
+          groups_->Handle(header, reader, connection.id(), NowMs());
+      if (!handled.ok()) return handled.status();
+      if (!handled->has_value()) return absl::OkStatus();  // delivered later
+      connection.awaiting_reply() = false;
+      response = **std::move(handled);
+      break;
+    }
     default:
       response = UnsupportedVersion(header);
       break;
@@ -344,6 +372,43 @@ void Server::RetryParkedFetches(bool only_expired) {
       continue;
     }
     UpdateEvents(connection);
+  }
+}
+
+Connection* Server::FindConnection(uint64_t id) {
+  for (auto& [fd, connection] : connections_) {
+    if (connection->id() == id) return connection.get();
+  }
+  return nullptr;
+}
+
+void Server::Deliver(uint64_t id, absl::StatusOr<Response> response) {
+  Connection* connection = FindConnection(id);
+  if (connection == nullptr) return;  // it closed while its reply waited
+  connection->awaiting_reply() = false;
+  if (response.ok()) {
+    connection->Queue(*std::move(response));
+  } else {
+    std::fprintf(stderr, "shiplog serve: a reply to %s failed: %s\n",
+                 connection->peer().c_str(),
+                 std::string(response.status().message()).c_str());
+  }
+  delivered_.push_back(id);
+}
+
+void Server::ResumeDelivered() {
+  while (!delivered_.empty()) {
+    const uint64_t id = delivered_.back();
+    delivered_.pop_back();
+    Connection* connection = FindConnection(id);
+    if (connection == nullptr) continue;
+    absl::Status status = connection->Flush();
+    if (status.ok()) status = Process(*connection);
+    if (!status.ok()) {
+      Close(connection->fd(), status);
+      continue;
+    }
+    UpdateEvents(*connection);
   }
 }
 

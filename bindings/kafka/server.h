@@ -17,13 +17,16 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "bindings/cli/scoped_fd.h"
 #include "bindings/kafka/broker.h"
 #include "bindings/kafka/connection.h"
+#include "bindings/kafka/groups.h"
 
 namespace shiplog::kafka {
 
@@ -51,7 +54,7 @@ class Server {
   void Stop();
 
  private:
-  Server(ServerOptions options, Broker broker)
+  explicit Server(ServerOptions options, Broker broker)
       : options_(std::move(options)), broker_(std::move(broker)) {}
 
   void Accept();
@@ -60,6 +63,12 @@ class Server {
   absl::Status Process(Connection& connection);
   absl::Status Dispatch(Connection& connection, absl::string_view frame);
   void RetryParkedFetches(bool only_expired);
+  // Queues a reply that came later (JoinGroup, SyncGroup) for the
+  // connection with `id`; the connection resumes after the current event.
+  void Deliver(uint64_t id, absl::StatusOr<Response> response);
+  // Flushes and processes the connections that got late replies.
+  void ResumeDelivered();
+  Connection* FindConnection(uint64_t id);
   void CloseIdle();
   void Close(int fd, const absl::Status& why);
   void UpdateEvents(Connection& connection);
@@ -71,7 +80,10 @@ class Server {
   cli::ScopedFd listener_;
   cli::ScopedFd epoll_;
   cli::ScopedFd stop_;  // an eventfd
+  std::optional<Groups> groups_;
   std::map<int, std::unique_ptr<Connection>> connections_;
+  uint64_t next_connection_id_ = 0;
+  std::vector<uint64_t> delivered_;
   bool appended_ = false;  // since parked fetches were last retried
 };
 
