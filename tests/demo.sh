@@ -5,7 +5,42 @@ set -euo pipefail
 
 SHIPLOG=${1:?usage: demo.sh PATH/TO/shiplog}
 STORE=$(mktemp -d "${TMPDIR:-/tmp}/shiplog-demo.XXXXXX")
-trap 'rm -rf "$STORE"' EXIT
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$STORE"
+}
+trap cleanup EXIT
+
+# start_server NAME ARGS...: runs `shiplog ARGS` in the background, its
+# output in $STORE/NAME.out; with a "listening on" line expected, waits for
+# it (10 s at most) and sets PORT.
+start_server() {
+  local name=$1
+  shift
+  "$SHIPLOG" "$@" >"$STORE/$name.out" 2>"$STORE/$name.err" &
+  PIDS+=($!)
+  LAST_PID=$!
+}
+wait_listening() {
+  local name=$1
+  for _ in $(seq 100); do
+    PORT=$(sed -n 's/^shiplog serve: listening on 127.0.0.1:\([0-9]*\)$/\1/p' \
+      "$STORE/$name.out")
+    [[ -n $PORT ]] && return 0
+    sleep 0.1
+  done
+  echo "demo: $name did not start:" >&2
+  cat "$STORE/$name.err" >&2
+  exit 1
+}
+# end_offset LOG_DIR: the next offset of a log, from its segment dump.
+end_offset() {
+  "$SHIPLOG" dump "$1" | awk '
+    { for (i = 1; i < NF; i++) if ($i == "lastOffset:") last = $(i + 1) }
+    END { print (last == "" ? 0 : last + 1) }'
+}
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '\033[2m$ %s\033[0m\n' "$*"; }
@@ -79,7 +114,40 @@ show "shiplog consume STORE orders-0 --offset $last --count 1"
   --format 'offset %o holds %v (expected order-'$((last + 1))')\n'
 "$SHIPLOG" dump "$STORE/orders-0" --verify | tail -n 1
 
-step "9. The article's comparison, live: copy vs mmap + write vs sendfile"
+step "9. Speak Kafka: shiplog serve, then kcat produces 10,000 messages (zstd)"
+start_server leader serve "$STORE/broker" --listen 127.0.0.1:0
+LEADER_PID=$LAST_PID
+wait_listening leader
+LEADER_PORT=$PORT
+show "shiplog serve STORE/broker --listen 127.0.0.1:0   # on port $LEADER_PORT"
+show "seq 1 10000 | sed 's/^/user/; s/$/:clicked/' | kcat -P -b 127.0.0.1:$LEADER_PORT -t clicks -K: -z zstd"
+seq 1 10000 | sed 's/^/user/; s/$/:clicked/' |
+  kcat -P -b "127.0.0.1:$LEADER_PORT" -t clicks -K: -z zstd
+show "kcat -C -b 127.0.0.1:$LEADER_PORT -t clicks -o -3 -e -f '%o %k=%s\\n'"
+kcat -C -b "127.0.0.1:$LEADER_PORT" -t clicks -o -3 -e -q -f '%o %k=%s\n'
+echo "the topic is log clicks-0 of the store: $(end_offset "$STORE/broker/clicks-0") records"
+
+step "10. Replicate: a follower fetches as a replica and holds the same bytes"
+start_server follower replicate "$STORE/follower" --from "127.0.0.1:$LEADER_PORT"
+FOLLOWER_PID=$LAST_PID
+show "shiplog replicate STORE/follower --from 127.0.0.1:$LEADER_PORT"
+for _ in $(seq 100); do
+  [[ -d $STORE/follower/clicks-0 ]] &&
+    [[ $(end_offset "$STORE/follower/clicks-0") == 10000 ]] && break
+  sleep 0.1
+done
+kill "$FOLLOWER_PID"
+wait "$FOLLOWER_PID" || true
+show "cmp STORE/broker/clicks-0/*.log STORE/follower/clicks-0/*.log"
+cmp "$STORE"/broker/clicks-0/00000000000000000000.log \
+  "$STORE"/follower/clicks-0/00000000000000000000.log &&
+  echo "byte-identical: $(stat -c %s "$STORE"/follower/clicks-0/00000000000000000000.log) bytes"
+start_server follower-serve serve "$STORE/follower" --listen 127.0.0.1:0
+wait_listening follower-serve
+show "kcat -C -b 127.0.0.1:$PORT -t clicks -o 4999 -c 2   # from the follower"
+kcat -C -b "127.0.0.1:$PORT" -t clicks -o 4999 -c 2 -q -f '%o %k=%s\n'
+
+step "11. The article's comparison, live: copy vs mmap + write vs sendfile"
 show "shiplog bench --size 16MiB --repetitions 3"
 "$SHIPLOG" bench --size 16MiB --repetitions 3
 

@@ -62,6 +62,9 @@ int RunBench(const ParsedFlags& flags);
 const CommandSpec& ServeSpec();
 int RunServe(const ParsedFlags& flags);
 
+const CommandSpec& ReplicateSpec();
+int RunReplicate(const ParsedFlags& flags);
+
 }  // namespace shiplog::cli
 
 #endif  // SHIPLOG_BINDINGS_CLI_COMMANDS_H_

@@ -43,7 +43,7 @@ int Main(std::vector<std::string> args) {
       {ProduceSpec(), RunProduce}, {ConsumeSpec(), RunConsume},
       {DumpSpec(), RunDump},       {SendSpec(), RunSend},
       {StatsSpec(), RunStats},     {BenchSpec(), RunBench},
-      {ServeSpec(), RunServe}};
+      {ServeSpec(), RunServe},     {ReplicateSpec(), RunReplicate}};
   if (args.empty()) {
     std::fputs(ToolHelp(commands).c_str(), stderr);
     return kExitUsage;
