@@ -15,6 +15,7 @@
 #include "bindings/cli/send_names.h"
 #include "bindings/cli/status_macros.h"
 #include "bindings/cli/tcp_connect.h"
+#include "bindings/kafka/metrics_http.h"
 #include "bindings/kafka/server.h"
 #include "shiplog.h"
 
@@ -24,6 +25,7 @@ namespace {
 struct ServeOptions {
   std::string directory;
   kafka::ServerOptions server;
+  std::optional<HostPort> metrics_listen;
 };
 
 // The server SIGINT and SIGTERM stop (set while it runs).
@@ -47,6 +49,16 @@ absl::StatusOr<ServeOptions> ParseOptions(const ParsedFlags& flags) {
   int port = 0;
   absl::SimpleAtoi(address->port, &port);
   options.server.port = static_cast<uint16_t>(port);
+  if (const std::optional<std::string> metrics =
+          flags.GetString("metrics-listen")) {
+    absl::StatusOr<HostPort> metrics_address =
+        ParseHostPort(*metrics, /*min_port=*/0);
+    if (!metrics_address.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--metrics-listen: ", metrics_address.status().message()));
+    }
+    options.metrics_listen = *std::move(metrics_address);
+  }
   ASSIGN_OR_RETURN(const std::optional<int64_t> partitions,
                    flags.GetInt("default-partitions", 1));
   if (partitions) {
@@ -77,6 +89,14 @@ absl::Status Serve(const ServeOptions& options) {
                    OpenStore(options.directory, /*read_only=*/false));
   ASSIGN_OR_RETURN(std::unique_ptr<kafka::Server> server,
                    kafka::Server::Start(store.get(), options.server));
+  std::unique_ptr<kafka::MetricsHttpServer> metrics;
+  if (options.metrics_listen) {
+    int port = 0;
+    absl::SimpleAtoi(options.metrics_listen->port, &port);
+    ASSIGN_OR_RETURN(metrics, kafka::MetricsHttpServer::Start(
+                                  store.get(), options.metrics_listen->host,
+                                  static_cast<uint16_t>(port)));
+  }
   struct sigaction action = {};
   action.sa_handler = OnStopSignal;
   sigemptyset(&action.sa_mask);
@@ -84,9 +104,14 @@ absl::Status Serve(const ServeOptions& options) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   std::printf("shiplog serve: listening on %s\n", server->address().c_str());
+  if (metrics) {
+    std::printf("shiplog serve: metrics on http://%s/metrics\n",
+                metrics->address().c_str());
+  }
   std::fflush(stdout);
   const absl::Status served = server->Run();
   running_server.store(nullptr);
+  metrics.reset();
   server.reset();  // every connection closed before the store
   RETURN_IF_ERROR(served);
   return AbiStatus(shiplog_store_close(store.get()));
@@ -107,12 +132,15 @@ const CommandSpec& ServeSpec() {
           "partitions. Fetch responses ship record sets from the\npage "
           "cache by --send-policy (sendfile by default), never through user "
           "space.\nPrints \"shiplog serve: listening on HOST:PORT\" once "
-          "ready; stops cleanly on\nSIGINT or SIGTERM. "
+          "ready, then with\n--metrics-listen \"shiplog serve: metrics on "
+          "http://HOST:PORT/metrics\"; stops\ncleanly on SIGINT or SIGTERM.\n"
           "bindings/kafka/PROTOCOL.md lists the APIs and versions.\n",
       .flags = {
           {"listen", "HOST:PORT",
            "address to listen on and advertise (default 127.0.0.1:9092; "
            "port 0 picks a free one)"},
+          {"metrics-listen", "HOST:PORT",
+           "also serve Prometheus metrics over HTTP at /metrics"},
           {"default-partitions", "N",
            "partitions of a topic created on first use (default 1)"},
           {"send-policy", "auto|sendfile|mmap_write|copy",

@@ -20,6 +20,7 @@
 #include "bindings/cli/errno_error.h"
 #include "bindings/cli/status_macros.h"
 #include "bindings/kafka/handlers.h"
+#include "bindings/kafka/listen.h"
 #include "bindings/kafka/protocol.h"
 
 namespace shiplog::kafka {
@@ -34,61 +35,6 @@ int64_t NowMs() {
   return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
 }
 
-std::string Describe(const sockaddr_storage& address) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  uint16_t port = 0;
-  if (address.ss_family == AF_INET) {
-    const auto& in = reinterpret_cast<const sockaddr_in&>(address);
-    inet_ntop(AF_INET, &in.sin_addr, host, sizeof host);
-    port = ntohs(in.sin_port);
-    return absl::StrCat(host, ":", port);
-  }
-  const auto& in6 = reinterpret_cast<const sockaddr_in6&>(address);
-  inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof host);
-  port = ntohs(in6.sin6_port);
-  return absl::StrCat("[", host, "]:", port);
-}
-
-absl::StatusOr<cli::ScopedFd> Listen(const std::string& host, uint16_t port,
-                                     sockaddr_storage* bound) {
-  addrinfo hints = {};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string service = absl::StrCat(port);
-  if (const int error =
-          getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
-      error != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot listen on ", host, ":", port, ": ", gai_strerror(error)));
-  }
-  absl::Status last = absl::UnavailableError("no address");
-  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    cli::ScopedFd fd(::socket(ai->ai_family,
-                              ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                              ai->ai_protocol));
-    if (!fd.valid()) {
-      last = cli::ErrnoError(errno, "socket");
-      continue;
-    }
-    const int one = 1;
-    setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 ||
-        ::listen(fd.get(), SOMAXCONN) != 0) {
-      last = cli::ErrnoError(errno, absl::StrCat("listening on ", host, ":",
-                                                 port));
-      continue;
-    }
-    socklen_t size = sizeof *bound;
-    getsockname(fd.get(), reinterpret_cast<sockaddr*>(bound), &size);
-    freeaddrinfo(found);
-    return fd;
-  }
-  freeaddrinfo(found);
-  return last;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(shiplog_store* store,
@@ -98,10 +44,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(shiplog_store* store,
                    Listen(options.host, options.port, &bound));
   const std::string address = Describe(bound);
   options.broker.advertised_host = options.host;
-  options.broker.advertised_port = static_cast<int32_t>(
-      ntohs(bound.ss_family == AF_INET
-                ? reinterpret_cast<sockaddr_in&>(bound).sin_port
-                : reinterpret_cast<sockaddr_in6&>(bound).sin6_port));
+  options.broker.advertised_port = PortOf(bound);
   ASSIGN_OR_RETURN(OffsetStore offsets, OffsetStore::Open(store));
   ASSIGN_OR_RETURN(Topics topics, Topics::Load(store));
   Broker broker(store, std::move(topics), options.broker);
