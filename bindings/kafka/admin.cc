@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "bindings/kafka/handlers.h"
+#include "bindings/kafka/offset_store.h"
 #include "bindings/kafka/protocol.h"
 
 namespace shiplog::kafka {
@@ -191,12 +192,16 @@ absl::StatusOr<Response> HandleDeleteTopics(Broker& broker,
   if (header.api_version >= 1) out.Int32(0);  // throttle_time_ms
   out.ArrayLength(static_cast<int32_t>(names.size()), flexible);
   for (const std::string& name : names) {
-    const absl::Status deleted = broker.topics().Delete(name);
+    const absl::Status deleted =
+        name == kOffsetsTopic
+            ? absl::InvalidArgumentError("internal topic")
+            : broker.topics().Delete(name);
     out.String(name, flexible);
     out.Int16(static_cast<int16_t>(
-        deleted.ok()                ? ErrorCode::kNone
-        : absl::IsNotFound(deleted) ? ErrorCode::kUnknownTopicOrPartition
-                                    : ErrorCode::kKafkaStorageError));
+        deleted.ok()                       ? ErrorCode::kNone
+        : absl::IsNotFound(deleted)        ? ErrorCode::kUnknownTopicOrPartition
+        : absl::IsInvalidArgument(deleted) ? ErrorCode::kInvalidTopicException
+                                           : ErrorCode::kKafkaStorageError));
     out.TaggedFields(flexible);
   }
   out.TaggedFields(flexible);

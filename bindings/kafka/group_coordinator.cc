@@ -64,10 +64,14 @@ void GroupCoordinator::Join(const JoinGroupRequest& request, int64_t now_ms,
     }
   }
 
+  // A member id stays far below the int16 length of a classic string.
+  constexpr size_t kMaxClientIdInMemberId = 200;
   const std::string member_id =
       known ? request.member_id
-            : absl::StrCat(request.client_id.empty() ? "member"
-                                                     : request.client_id,
+            : absl::StrCat(request.client_id.empty()
+                               ? "member"
+                               : request.client_id.substr(
+                                     0, kMaxClientIdInMemberId),
                            "-", ++next_member_);
   Member& member = group.members[member_id];
   if (member.pending_join) {  // a retried join replaces the older one
@@ -273,7 +277,10 @@ ErrorCode GroupCoordinator::CheckCommit(const std::string& group_id,
   if (generation_id != found->second.generation_id) {
     return ErrorCode::kIllegalGeneration;
   }
-  if (found->second.state == State::kPreparingRebalance) {
+  // As Kafka: a member may still commit what it consumed while the group
+  // prepares a rebalance (eager clients commit before rejoining), but not
+  // between the join and the new assignment.
+  if (found->second.state == State::kCompletingRebalance) {
     return ErrorCode::kRebalanceInProgress;
   }
   return ErrorCode::kNone;

@@ -283,7 +283,10 @@ absl::StatusOr<Response> Groups::OffsetCommit(const RequestHeader& header,
       commits.insert(commits.end(), topic.partitions.begin(),
                      topic.partitions.end());
     }
-    if (!offsets_.CommitOffsets(group_id, commits).ok()) {
+    const absl::Status committed = offsets_.CommitOffsets(group_id, commits);
+    if (absl::IsInvalidArgument(committed)) {
+      error = ErrorCode::kInvalidRequest;
+    } else if (!committed.ok()) {
       error = ErrorCode::kKafkaStorageError;
     }
   }

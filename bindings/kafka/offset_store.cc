@@ -85,6 +85,19 @@ absl::Status OffsetStore::Replay() {
 absl::Status OffsetStore::CommitOffsets(const std::string& group,
                                         const std::vector<Commit>& commits) {
   if (commits.empty()) return absl::OkStatus();
+  // NUL separates the key's fields: names holding one could not be read
+  // back, and would make the store unopenable.
+  const auto has_nul = [](const std::string& name) {
+    return name.find('\0') != std::string::npos;
+  };
+  if (has_nul(group)) {
+    return absl::InvalidArgumentError("a group id cannot hold a NUL byte");
+  }
+  for (const Commit& commit : commits) {
+    if (has_nul(commit.topic)) {
+      return absl::InvalidArgumentError("a topic name cannot hold a NUL byte");
+    }
+  }
   std::vector<std::string> keys;
   std::vector<std::string> values;
   std::vector<shiplog_record> records(commits.size());

@@ -1,6 +1,8 @@
 #include "bindings/kafka/topics.h"
 
+#include <algorithm>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -66,17 +68,21 @@ shiplog_log* Topics::Find(const std::string& topic, int32_t partition) const {
 }
 
 int32_t Topics::PartitionCount(const std::string& topic) const {
+  // One past the highest partition: a missing partition below it (a
+  // delete cut short) is reported as unavailable, not hidden.
   int32_t count = 0;
   for (auto it = logs_.lower_bound({topic, 0});
        it != logs_.end() && it->first.first == topic; ++it) {
-    ++count;
+    count = it->first.second + 1;
   }
   return count;
 }
 
 std::map<std::string, int32_t> Topics::List() const {
   std::map<std::string, int32_t> topics;
-  for (const auto& [key, log] : logs_) ++topics[key.first];
+  for (const auto& [key, log] : logs_) {
+    topics[key.first] = std::max(topics[key.first], key.second + 1);
+  }
   return topics;
 }
 
@@ -123,11 +129,15 @@ absl::Status Topics::Create(const std::string& topic, int32_t partitions,
 }
 
 absl::Status Topics::Delete(const std::string& topic) {
-  const int32_t partitions = PartitionCount(topic);
-  if (partitions == 0) {
+  std::vector<int32_t> partitions;
+  for (auto it = logs_.lower_bound({topic, 0});
+       it != logs_.end() && it->first.first == topic; ++it) {
+    partitions.push_back(it->first.second);
+  }
+  if (partitions.empty()) {
     return absl::NotFoundError(absl::StrCat("no topic ", topic));
   }
-  for (int32_t partition = 0; partition < partitions; ++partition) {
+  for (const int32_t partition : partitions) {
     logs_.erase({topic, partition});
     RETURN_IF_ERROR(cli::AbiStatus(shiplog_store_delete_log(
         store_, LogName(topic, partition).c_str())));
