@@ -54,7 +54,7 @@ absl::StatusOr<cli::ScopedFd> Listen(const std::string& host, uint16_t port,
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (::bind(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0 ||
         ::listen(fd.get(), SOMAXCONN) != 0) {
-      last = cli::ErrnoError(errno, absl::StrCat("listening on ", host, ":",
+      last = cli::ErrnoError(errno, absl::StrCat("cannot listen on ", host, ":",
                                                  port));
       continue;
     }

@@ -58,7 +58,10 @@ PartitionResult Append(Broker& broker, const std::string& topic,
   const int status = shiplog_log_append_batches(
       &appended, log, const_cast<char*>(records->data()), records->size());
   if (status != SHIPLOG_OK) {
-    result.error = ErrorForStatus(status);
+    // The library refuses a well-formed record set only when it is larger
+    // than a segment may be (segment.bytes): Kafka's RECORD_LIST_TOO_LARGE.
+    result.error = status == SHIPLOG_EINVAL ? ErrorCode::kRecordListTooLarge
+                                            : ErrorForStatus(status);
     result.message = shiplog_last_error();
     return result;
   }

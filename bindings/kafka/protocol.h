@@ -57,6 +57,7 @@ enum class ErrorCode : int16_t {
   kCoordinatorNotAvailable = 15,
   kNotCoordinator = 16,
   kInvalidTopicException = 17,
+  kRecordListTooLarge = 18,
   kInvalidRequiredAcks = 21,
   kIllegalGeneration = 22,
   kInconsistentGroupProtocol = 23,
