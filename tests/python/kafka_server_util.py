@@ -16,6 +16,7 @@ import subprocess
 import time
 from contextlib import contextmanager
 
+import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.record.default_records import DefaultRecordBatchBuilder
 
@@ -634,3 +635,79 @@ def read_back(server, topic, count, partition=0, start=0, **config):
         assert client.end_offsets([tp])[tp] == start + count
     return [(r.offset, r.key, r.value, [(k, v) for k, v in r.headers])
             for r in records]
+
+
+# --- shared by the suites: codes, the served versions, the server fixture ---
+
+OFFSET_OUT_OF_RANGE = 1
+CORRUPT_MESSAGE = 2
+UNKNOWN_TOPIC_OR_PARTITION = 3
+INVALID_TOPIC_EXCEPTION = 17
+UNSUPPORTED_VERSION = 35
+
+PRODUCE, FETCH, LIST_OFFSETS, METADATA = 0, 1, 2, 3
+API_VERSIONS, CREATE_TOPICS, DELETE_TOPICS = 18, 19, 20
+
+# The APIs and versions the server serves (its contract), by API key.
+SERVED_VERSIONS = {
+    PRODUCE: (3, 8),
+    FETCH: (4, 11),
+    LIST_OFFSETS: (1, 5),
+    METADATA: (0, 8),
+    API_VERSIONS: (0, 3),
+    CREATE_TOPICS: (0, 4),
+    DELETE_TOPICS: (0, 3),
+}
+
+MiB = 1 << 20
+
+
+def start_server(binary, store, work_dir, flags=(), argv_prefix=()):
+    index = len(list(work_dir.glob("serve-*.stderr")))
+    return Server(binary, store, flags, work_dir / f"serve-{index}.stderr",
+                  argv_prefix)
+
+
+@pytest.fixture
+def serve(shiplog, tmp_path):
+    """Starts `shiplog serve STORE FLAGS...`; every server is stopped (and
+    killed if it will not stop) when the test ends."""
+    servers = []
+
+    def start(store, *flags, argv_prefix=()):
+        server = start_server(shiplog.binary, store, tmp_path, flags,
+                              argv_prefix)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.kill()
+
+
+def records_of(server, topic, *kcat_flags):
+    """kcat's view of a whole partition 0: one tuple per record of the
+    fields of '%o\\t%K\\t%k\\t%S\\t%s\\t%h\\t%T'."""
+    out = kcat(server, "-C", "-t", topic, "-p", 0, "-o", "beginning", "-e",
+               "-q", "-f", r"%o\t%K\t%k\t%S\t%s\t%h\t%T\n", *kcat_flags)
+    return [tuple(line.split("\t")) for line in out.decode().splitlines()]
+
+
+def batch_compressions(shiplog, log_dir):
+    dump = shiplog.ok("dump", log_dir).decode()
+    return re.findall(r"^baseOffset: .* compression: (\w+) ", dump, re.M)
+
+def round_trip_works(server, topic):
+    """A well-behaved client can still produce and consume."""
+    records = [(b"k%d" % i, b"after bad input %d" % i, []) for i in range(3)]
+    with producer(server, acks=1) as client:
+        metadata = send_all(client, topic, records)
+    assert [m.offset for m in metadata] == [0, 1, 2]
+    assert read_back(server, topic, 3) == [
+        (i, key, value, headers)
+        for i, (key, value, headers) in enumerate(records)]
+
+
+def api_versions_error(sock, correlation_id):
+    return read_api_versions_response(0, exchange(
+        sock, API_VERSIONS, 0, correlation_id))[0]
