@@ -62,7 +62,7 @@ absl::StatusOr<ParsedFlags> ParsedFlags::Parse(
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag '--", name, "'"));
     }
-    if (parsed.values_.count(name) != 0) {
+    if (!flag->repeatable && parsed.values_.count(name) != 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("--", name, ": given more than once"));
     }
@@ -80,6 +80,7 @@ absl::StatusOr<ParsedFlags> ParsedFlags::Parse(
       return absl::InvalidArgumentError(
           absl::StrCat("--", name, ": missing value (", flag->value_name, ")"));
     }
+    parsed.all_values_[name].push_back(value);
     parsed.values_.emplace(name, std::move(value));
   }
   if (parsed.help_) return parsed;
@@ -99,6 +100,12 @@ absl::StatusOr<ParsedFlags> ParsedFlags::Parse(
 
 bool ParsedFlags::Has(absl::string_view name) const {
   return values_.find(name) != values_.end();
+}
+
+std::vector<std::string> ParsedFlags::GetAll(absl::string_view name) const {
+  auto it = all_values_.find(name);
+  if (it == all_values_.end()) return {};
+  return it->second;
 }
 
 std::optional<std::string> ParsedFlags::GetString(

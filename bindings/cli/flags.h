@@ -32,6 +32,7 @@ struct FlagSpec {
   std::string name;        // without the leading "--"
   std::string value_name;  // "N", "SEP", ...; empty for a switch
   std::string help;        // one line
+  bool repeatable = false;  // may be given more than once (GetAll)
 };
 
 struct CommandSpec {
@@ -58,6 +59,8 @@ class ParsedFlags {
   }
   // True if the switch or flag was given.
   bool Has(absl::string_view name) const;
+  // Every value of a repeatable flag, in order (empty if not given).
+  std::vector<std::string> GetAll(absl::string_view name) const;
 
   // The flag's value, or nullopt if the flag was not given.
   std::optional<std::string> GetString(absl::string_view name) const;
@@ -81,7 +84,8 @@ class ParsedFlags {
   bool help_ = false;
   std::vector<std::string> positionals_;
   // Flag name -> value ("" for switches).
-  std::map<std::string, std::string, std::less<>> values_;
+  std::map<std::string, std::string, std::less<>> values_;  // the first
+  std::map<std::string, std::vector<std::string>, std::less<>> all_values_;
 };
 
 // "Usage: shiplog NAME POSITIONALS [flags]", the description, then one

@@ -48,10 +48,9 @@ absl::StatusOr<ReplicateOptions> ParseOptions(const ParsedFlags& flags) {
         absl::StrCat("--from: ", leader.status().message()));
   }
   options.leader = *std::move(leader);
-  // A list, not a repeated flag (the parser takes each flag once); topic
-  // names cannot hold a comma.
-  if (const std::optional<std::string> topics = flags.GetString("topic")) {
-    for (const absl::string_view topic : absl::StrSplit(*topics, ',')) {
+  // Repeatable, and each value may be a list: topic names hold no comma.
+  for (const std::string& topics : flags.GetAll("topic")) {
+    for (const absl::string_view topic : absl::StrSplit(topics, ',')) {
       if (absl::Status valid = kafka::Topics::CheckName(std::string(topic), 1);
           !valid.ok()) {
         return absl::InvalidArgumentError(
@@ -118,7 +117,8 @@ const CommandSpec& ReplicateSpec() {
       .flags = {
           {"from", "HOST:PORT", "the leader (required)"},
           {"topic", "T[,T...]",
-           "replicate only these topics (default: every topic)"},
+           "replicate only these topics; repeatable (default: every topic)",
+           /*repeatable=*/true},
           {"replica-id", "N", "the replica id the fetches carry (default 1)"},
       }};
   return *spec;

@@ -132,7 +132,7 @@ def test_only_the_topics_asked_for_are_replicated(cluster, tmp_path):
     for topic in ("wanted", "other", "also"):
         produce_batches(leader, topic, 1, 5, topic)
     follower = cluster.follower(tmp_path / "follower", leader,
-                                flags=["--topic", "wanted,also"])
+                                flags=["--topic", "wanted", "--topic", "also"])
     wait_for(lambda: same_bytes(leader.store, follower.store, "wanted-0") and
              same_bytes(leader.store, follower.store, "also-0"),
              "the topics asked for")
