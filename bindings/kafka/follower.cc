@@ -6,22 +6,16 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "bindings/cli/errno_error.h"
+#include "bindings/kafka/clock.h"
 #include "bindings/cli/status_macros.h"
 
 namespace shiplog::kafka {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 void Report(absl::string_view line) {
   std::fprintf(stderr, "shiplog replicate: %.*s\n",

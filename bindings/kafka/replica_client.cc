@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "bindings/cli/errno_error.h"
 #include "bindings/cli/status_macros.h"
+#include "bindings/kafka/clock.h"
 #include "bindings/kafka/wire.h"
 
 namespace shiplog::kafka {
@@ -23,12 +23,6 @@ constexpr int16_t kMinFetchVersion = 4;
 constexpr int16_t kMaxFetchVersion = 11;
 
 constexpr size_t kCorrelationIdBytes = 4;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 absl::Status SocketError(int error_number, absl::string_view context) {
   return absl::UnavailableError(

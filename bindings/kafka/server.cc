@@ -7,7 +7,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bindings/cli/errno_error.h"
+#include "bindings/kafka/clock.h"
 #include "bindings/cli/status_macros.h"
 #include "bindings/kafka/handlers.h"
 #include "bindings/kafka/listen.h"
@@ -28,12 +28,6 @@ namespace {
 
 constexpr int kMaxEvents = 64;
 constexpr int64_t kHousekeepingMs = 1000;
-
-int64_t NowMs() {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
-}
 
 }  // namespace
 
