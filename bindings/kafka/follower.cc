@@ -11,8 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "bindings/cli/errno_error.h"
-#include "bindings/kafka/clock.h"
 #include "bindings/cli/status_macros.h"
+#include "bindings/kafka/clock.h"
 
 namespace shiplog::kafka {
 namespace {
