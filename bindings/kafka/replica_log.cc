@@ -139,12 +139,18 @@ absl::StatusOr<ReplicaLog::Applied> ReplicaLog::OutOfRange(
     const FetchedPartition& answer, int64_t end) {
   const int64_t leader_start = answer.log_start_offset;
   if (leader_start > end) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    // Retention on the leader deleted offsets this log never had: what it
+    // holds can never be continued, so it starts over at the leader's
+    // start (Kafka's truncateFullyAndStartAt).
+    RETURN_IF_ERROR(
+        cli::AbiStatus(shiplog_log_reset(log_.get(), leader_start)));
+    tail_checked_ = true;  // nothing local is left to compare
+    Applied applied;
+    applied.note = absl::StrCat(
         "the leader's log starts at offset ", leader_start,
         " (retention deleted what came before), past this log's end ", end,
-        "; a shiplog log cannot skip ahead to it (its start offset moves "
-        "only forward by retention, and an empty log starts at 0), so this "
-        "partition cannot be replicated into this store"));
+        ": emptied this log and restarted it at ", leader_start);
+    return applied;
   }
   if (leader_start > fetch_offset_) {
     // The tail check asked for a batch the leader's retention deleted.

@@ -55,16 +55,16 @@ class ReplicaLog {
   // Applies the leader's answer to a fetch from NextFetchOffset(): when
   // the leader's high watermark (a shiplog leader's end offset) is below
   // the local end, truncates to it, or to the start of the local batch
-  // that holds it; otherwise checks the tail and appends the whole
+  // that holds it; when the leader's log starts past the local end
+  // (retention), empties the log and restarts it there; otherwise checks the tail and appends the whole
   // batches that follow the local end (a trailing partial batch is left
   // for the next fetch). The append writes the log's offsets into
   // `answer.records` in place, which are the leader's: checked before and
   // after. Nothing is flushed here.
   //
   // Errors concern this partition only: kFailedPrecondition when it can
-  // never be replicated into this log (the leader's log starts past the
-  // local end, which a shiplog log cannot skip to; the log turned
-  // read-only); any other code for what a later fetch may get past.
+  // never be replicated into this log (the log turned read-only); any
+  // other code for what a later fetch may get past.
   absl::StatusOr<Applied> Apply(const FetchedPartition& answer);
 
   // fdatasyncs what was appended.

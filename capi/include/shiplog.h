@@ -51,12 +51,12 @@ extern "C" {
 /* ---------------------------------------------------------------------- */
 
 #define SHIPLOG_VERSION_MAJOR 1
-#define SHIPLOG_VERSION_MINOR 0
+#define SHIPLOG_VERSION_MINOR 1
 #define SHIPLOG_VERSION_PATCH 0
 #define SHIPLOG_VERSION_NUMBER                                     \
   (SHIPLOG_VERSION_MAJOR * 10000 + SHIPLOG_VERSION_MINOR * 100 + \
    SHIPLOG_VERSION_PATCH)
-#define SHIPLOG_VERSION_STRING "1.0.0"
+#define SHIPLOG_VERSION_STRING "1.1.0"
 
 /** The running library's version as SHIPLOG_VERSION_NUMBER computes it.
  *  Since 1.0. */
@@ -387,6 +387,14 @@ SHIPLOG_API int shiplog_log_roll(shiplog_log* log);
  *  boundary (SHIPLOG_EINVAL naming the batch otherwise). Durable when it
  *  returns. Since 1.0. */
 SHIPLOG_API int shiplog_log_truncate(shiplog_log* log, int64_t offset);
+
+/** Empties the log and makes it start at `start_offset` (>= 0): every
+ *  segment is removed (slices, views and senders in flight keep theirs)
+ *  and the next append gets `start_offset`. For a follower whose leader no
+ *  longer has the follower's end (Kafka's truncateFullyAndStartAt).
+ *  Durable when it returns. SHIPLOG_EINVAL for a negative offset.
+ *  Since 1.1. */
+SHIPLOG_API int shiplog_log_reset(shiplog_log* log, int64_t start_offset);
 
 /** The first offset whose record timestamp is >= `timestamp_ms` (Kafka's
  *  ListOffsets by time); SHIPLOG_ENOTFOUND if every record is older.

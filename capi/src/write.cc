@@ -159,6 +159,13 @@ int shiplog_log_truncate(shiplog_log* log, int64_t offset) {
   });
 }
 
+int shiplog_log_reset(shiplog_log* log, int64_t start_offset) {
+  return Guard([&]() -> int {
+    SHIPLOG_TRY(CheckLog(log));
+    return Report(log->log->TruncateFullyAndStartAt(start_offset));
+  });
+}
+
 int shiplog_log_offset_for_time(int64_t* out, const shiplog_log* log,
                                 int64_t timestamp_ms) {
   return Guard([&]() -> int {

@@ -378,6 +378,35 @@ absl::Status Log::TruncateTo(int64_t offset) {
   return absl::OkStatus();
 }
 
+absl::Status Log::TruncateFullyAndStartAt(int64_t offset) {
+  if (offset < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot start log ", name_, " at negative offset ", offset));
+  }
+  MutexLock lock(&append_mu_);
+  RETURN_IF_ERROR(CheckWritableLocked());
+  std::shared_ptr<const SegmentList> current = segments();
+  // Unlinked newest first, while the old list stays published for readers
+  // (they hold their segments). A crash midway leaves a log without gaps,
+  // at worst an empty one, which the caller resets again.
+  for (size_t i = current->size(); i > 0; --i) {
+    RETURN_IF_ERROR((*current)[i - 1]->Delete());
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<Segment> created,
+                   Segment::Create(env_, directory_, offset,
+                                   segment_options()));
+  PublishSegments(SegmentList{std::move(created)});
+  start_offset_.store(offset, std::memory_order_release);
+  dirty_offset_.store(offset, std::memory_order_release);
+  recovery_point_.store(offset, std::memory_order_release);
+  unflushed_records_.store(0, std::memory_order_release);
+  first_unflushed_ms_.store(0, std::memory_order_release);
+  directory_dirty_.store(false, std::memory_order_release);
+  absl::Status synced = env_->SyncDir(directory_);
+  if (!synced.ok()) directory_dirty_.store(true, std::memory_order_release);
+  return synced;
+}
+
 absl::Status Log::Close() {
   {
     MutexLock lock(&append_mu_);

@@ -115,6 +115,13 @@ class Log {
   // naming the batch otherwise; kOutOfRange outside the log).
   absl::Status TruncateTo(int64_t offset);
 
+  // Empties the log and makes it start at `offset` (>= 0): every segment is
+  // unlinked (reads in flight keep theirs) and the next append gets
+  // `offset`. A follower uses it when its leader no longer has the
+  // follower's end (Kafka's truncateFullyAndStartAt). The directory is
+  // fsync'd before it returns. kInvalidArgument for a negative offset.
+  absl::Status TruncateFullyAndStartAt(int64_t offset);
+
   // fdatasyncs everything appended so far and advances the recovery point.
   absl::Status Flush();
 

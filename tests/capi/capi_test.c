@@ -222,6 +222,31 @@ static void TestSlicesViewsAndCorruption(shiplog_store* store) {
   shiplog_log_free(log);
 }
 
+static void TestReset(shiplog_store* store) {
+  shiplog_log* log = NULL;
+  shiplog_record record = Record("k", "before");
+  shiplog_append_result appended;
+  int64_t start = -1;
+  int64_t end = -1;
+
+  StartPhase("reset");
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_open(&log, store, "reset-0", NULL));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_append(NULL, log, &record, 1, NULL));
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_log_reset(NULL, 5));
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_log_reset(log, -1));
+  CHECK(Contains(shiplog_last_error(), "negative offset"));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_reset(log, 500));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_start_offset(&start, log));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_end_offset(&end, log));
+  CHECK(start == 500 && end == 500);
+  record = Record("k", "after");
+  CHECK_STATUS(SHIPLOG_OK,
+               shiplog_log_append(&appended, log, &record, 1, NULL));
+  CHECK(appended.base_offset == 500);
+  shiplog_log_free(log);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_delete_log(store, "reset-0"));
+}
+
 static void TestSend(shiplog_store* store) {
   shiplog_log* log = NULL;
   shiplog_sender* sender = NULL;
@@ -410,6 +435,7 @@ int main(void) {
     TestAppendAndRead(store);
     TestSlicesViewsAndCorruption(store);
     TestSend(store);
+    TestReset(store);
     TestMetrics(store);
     TestInspection(path);
     TestStoreRules(path, store);

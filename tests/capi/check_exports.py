@@ -41,17 +41,29 @@ def soname(library):
     return match[1] if match else None
 
 
+def since_version(header_text, name):
+    """The symbol version shiplog.h's "Since 1.N" note before `name`'s
+    declaration calls for."""
+    at = re.search(r"SHIPLOG_API\s+[^;]*?\b" + name + r"\s*\(", header_text)
+    notes = re.findall(r"Since (1\.\d+)", header_text[:at.start()])
+    return f"SHIPLOG_{notes[-1]}" if notes else "SHIPLOG_1.0"
+
+
 def main(header, library, expected_soname):
     problems = []
-    declared = declared_functions(open(header).read())
+    header_text = open(header).read()
+    declared = declared_functions(header_text)
     symbols = exported_symbols(library)
     exported = set()
     for name, version in symbols:
         if not name.startswith("shiplog_"):
             problems.append(f"exports a symbol that is not shiplog_*: {name}")
             continue
-        if version != "SHIPLOG_1.0":
-            problems.append(f"{name} has version '{version}', not SHIPLOG_1.0")
+        if not re.fullmatch(r"SHIPLOG_1\.\d+", version):
+            problems.append(f"{name} has version '{version}', not SHIPLOG_1.x")
+        elif version != since_version(header_text, name):
+            problems.append(f"{name} has version '{version}' but shiplog.h "
+                            f"says since {since_version(header_text, name)}")
         exported.add(name)
     for name in sorted(declared - exported):
         problems.append(f"declared in shiplog.h but not exported: {name}")

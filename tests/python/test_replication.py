@@ -237,11 +237,11 @@ def test_a_rewritten_leader_tail_is_replaced(shiplog, cluster, tmp_path):
     assert follower.stop() == 0
 
 
-def test_a_leader_log_starting_past_the_local_end_is_reported(
+def test_a_leader_log_starting_past_the_local_end_restarts_the_follower_there(
         shiplog, cluster, tmp_path):
-    """Retention on the leader deleted offsets the follower never had: a
-    shiplog log cannot start anywhere but 0, so that partition is reported
-    and the others are replicated."""
+    """Retention on the leader deleted offsets the follower never had: the
+    follower's log is emptied and restarted at the leader's log start, and
+    from there on holds the leader's bytes; the other topics carry on."""
     leader_store = tmp_path / "leader"
     subprocess.run(
         ["/usr/bin/python3", "-c",
@@ -261,10 +261,15 @@ def test_a_leader_log_starting_past_the_local_end_is_reported(
     follower = cluster.follower(tmp_path / "follower", leader)
     wait_for(lambda: same_bytes(leader.store, follower.store, "fresh-0"),
              "the other topic")
-    wait_for(lambda: "aged-0: the leader's log starts at offset 30" in
-             follower.stderr(), "the partition to be reported")
-    assert "cannot be replicated into this store" in follower.stderr()
+    wait_for(lambda: same_bytes(leader.store, follower.store, "aged-0"),
+             "the aged partition, from offset 30")
+    assert "restarted it at 30" in follower.stderr()
+    produce_batches(leader, "aged", 1, 5, "later")
+    wait_for(lambda: same_bytes(leader.store, follower.store, "aged-0"),
+             "the aged partition to follow new appends")
     assert follower.stop() == 0
+    segments = sorted(p.name for p in (tmp_path / "follower" / "aged-0").glob("*.log"))
+    assert segments[0] == "00000000000000000030.log", segments
 
 
 @pytest.mark.parametrize("flags, message", [

@@ -228,6 +228,53 @@ TEST_F(LogTest, TruncateToRefusesMidBatchAndOutOfRangeOffsets) {
   EXPECT_EQ(AppendValues({"z"}).base_offset, 0);
 }
 
+TEST_F(LogTest, TruncateFullyAndStartAtEmptiesTheLogAndMovesItsStart) {
+  Open(SmallConfig());
+  for (int i = 0; i < 40; ++i) AppendValues(NumberedValues("v", i, 1));
+  ASSERT_GT(log_->segment_count(), 2u);
+  // A read in flight keeps its bytes through the reset.
+  ASSERT_OK_AND_ASSIGN(Slice held, log_->Read(0, 1 << 20));
+
+  ASSERT_OK(log_->TruncateFullyAndStartAt(1000));
+
+  EXPECT_EQ(log_->start_offset(), 1000);
+  EXPECT_EQ(log_->end_offset(), 1000);
+  EXPECT_EQ(log_->committed_offset(), 1000);
+  EXPECT_EQ(log_->segment_base_offsets(), std::vector<int64_t>{1000});
+  EXPECT_THAT(log_->Read(0, 100),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("0")));
+  EXPECT_EQ(AppendValues({"after"}).base_offset, 1000);
+  EXPECT_THAT(ReadValues(1000), ElementsAre("after"));
+  std::string bytes;
+  ASSERT_OK(ReadSliceBytes(held, &bytes));
+  EXPECT_EQ(bytes.size(), held.size);
+}
+
+TEST_F(LogTest, TruncateFullyAndStartAtSurvivesAReopen) {
+  Open(SmallConfig());
+  AppendValues({"a", "b"});
+  ASSERT_OK(log_->TruncateFullyAndStartAt(0));  // the first segment's base
+  EXPECT_EQ(log_->end_offset(), 0);
+  ASSERT_OK(log_->TruncateFullyAndStartAt(70));
+  AppendValues({"x", "y"});
+  ASSERT_OK(log_->Close());
+  Open(SmallConfig(), LogOpenOptions{.clean_shutdown = true,
+                                     .recovery_point = 72,
+                                     .log_start_offset = 0});
+  EXPECT_EQ(log_->start_offset(), 70);
+  EXPECT_EQ(log_->end_offset(), 72);
+  EXPECT_THAT(ReadValues(70), ElementsAre("x", "y"));
+}
+
+TEST_F(LogTest, TruncateFullyAndStartAtRefusesANegativeOffset) {
+  Open(SmallConfig());
+  AppendValues({"a"});
+  EXPECT_THAT(log_->TruncateFullyAndStartAt(-1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("negative offset")));
+  EXPECT_EQ(log_->end_offset(), 1);
+}
+
 TEST_F(LogTest, FlushMessagesSyncsAndAdvancesTheCommittedOffset) {
   LogConfig config = SmallConfig();
   config.flush_messages = 3;
