@@ -277,6 +277,16 @@ def test_truncate_removes_from_a_batch_boundary_on(log):
     assert log.append(b"again") == 1
 
 
+def test_reset_empties_the_log_and_starts_it_at_the_offset_given(log):
+    log.append_many([b"a", b"b", b"c"])
+    log.reset(1000)
+    assert (log.start_offset, log.end_offset) == (1000, 1000)
+    assert log.append(b"after") == 1000
+    assert [r.value for r in log.read()] == [b"after"]
+    with pytest.raises(shiplog.InvalidArgument, match="negative offset"):
+        log.reset(-1)
+
+
 def test_truncate_inside_a_batch_is_invalid(log):
     log.append_many([b"a", b"b", b"c"])
     with pytest.raises(shiplog.InvalidArgument) as raised:

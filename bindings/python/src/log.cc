@@ -134,6 +134,15 @@ the default) are applied and stored with the log.
           py::arg("offset"),
           "Removes every record from `offset` on, durably. `offset` must be "
           "a batch boundary (InvalidArgument otherwise).")
+      .def(
+          "reset",
+          [](Log& self, int64_t start_offset) {
+            CheckBlocking(
+                [&] { return shiplog_log_reset(self.get(), start_offset); });
+          },
+          py::arg("start_offset"),
+          "Empties the log and starts it at `start_offset`: the next append "
+          "gets it. Durable when it returns (libshiplog 1.1).")
       .def("offset_for_time", &OffsetForTime, py::arg("timestamp_ms"),
            "The first offset whose record's timestamp is >= timestamp_ms, "
            "or None if every record is older.")
