@@ -41,6 +41,13 @@ absl::Status AbiStatus(int status) {
                       *message != '\0' ? message : shiplog_status_str(status));
 }
 
+std::vector<std::string> TakeStrings(shiplog_strarray* array) {
+  std::vector<std::string> strings(array->strings,
+                                   array->strings + array->count);
+  shiplog_strarray_dispose(array);
+  return strings;
+}
+
 absl::Status CheckLogName(const std::string& name) {
   return AbiStatus(shiplog_log_name_check(name.c_str()));
 }

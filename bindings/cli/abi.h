@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -59,6 +60,10 @@ absl::StatusOr<Owned<Handle>> Open(int (*open)(Handle**, Params...),
   if (status != SHIPLOG_OK) return AbiStatus(status);
   return Owned<Handle>(handle);
 }
+
+// Copies the strings of `array` out and releases it
+// (shiplog_strarray_dispose).
+std::vector<std::string> TakeStrings(shiplog_strarray* array);
 
 // OK if `name` is a valid log name by the library's rule
 // (shiplog_log_name_check, the one shiplog_log_open applies, reserved names

@@ -2,7 +2,6 @@
 // mmap + write and sendfile, run live on this machine (bench_runner.h) and
 // reported as a table, JSON or CSV (bench_report.h).
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -19,6 +18,7 @@
 #include "bindings/cli/byte_size.h"
 #include "bindings/cli/commands.h"
 #include "bindings/cli/errno_error.h"
+#include "bindings/cli/progress_bar.h"
 #include "bindings/cli/status_macros.h"
 #include "bindings/cli/stdout_buffer.h"
 
@@ -73,41 +73,6 @@ std::vector<uint64_t> BenchSizes(uint64_t max_size_bytes) {
   if (sizes.back() != max_size_bytes) sizes.push_back(max_size_bytes);
   return sizes;
 }
-
-// One line on stderr, redrawn in place, when stderr is a terminal (a log
-// file or a pipe gets nothing).
-class ProgressBar {
- public:
-  ProgressBar() : enabled_(isatty(STDERR_FILENO) == 1) {}
-  ~ProgressBar() { Clear(); }
-
-  void Update(absl::string_view phase, int64_t done, int64_t total) {
-    if (!enabled_) return;
-    const int64_t percent =
-        total > 0 ? std::clamp<int64_t>(done * 100 / total, 0, 100) : 100;
-    if (percent == percent_ && phase == phase_) return;
-    percent_ = percent;
-    phase_ = std::string(phase);
-    constexpr int64_t kWidth = 30;
-    const int64_t filled = percent * kWidth / 100;
-    const std::string line = absl::StrCat("\r[", std::string(filled, '#'),
-                                          std::string(kWidth - filled, ' '),
-                                          "] ", percent, "% ", phase, "\033[K");
-    std::fputs(line.c_str(), stderr);
-    drawn_ = true;
-  }
-
-  void Clear() {
-    if (drawn_) std::fputs("\r\033[K", stderr);
-    drawn_ = false;
-  }
-
- private:
-  const bool enabled_;
-  bool drawn_ = false;
-  int64_t percent_ = -1;
-  std::string phase_;
-};
 
 // A temporary directory, removed with its contents when this goes away.
 class ScratchDirectory {

@@ -65,6 +65,12 @@ int RunServe(const ParsedFlags& flags);
 const CommandSpec& ReplicateSpec();
 int RunReplicate(const ParsedFlags& flags);
 
+const CommandSpec& BackupSpec();
+int RunBackup(const ParsedFlags& flags);
+
+const CommandSpec& VerifySpec();
+int RunVerify(const ParsedFlags& flags);
+
 }  // namespace shiplog::cli
 
 #endif  // SHIPLOG_BINDINGS_CLI_COMMANDS_H_

@@ -43,7 +43,8 @@ int Main(std::vector<std::string> args) {
       {ProduceSpec(), RunProduce}, {ConsumeSpec(), RunConsume},
       {DumpSpec(), RunDump},       {SendSpec(), RunSend},
       {StatsSpec(), RunStats},     {BenchSpec(), RunBench},
-      {ServeSpec(), RunServe},     {ReplicateSpec(), RunReplicate}};
+      {ServeSpec(), RunServe},     {ReplicateSpec(), RunReplicate},
+      {BackupSpec(), RunBackup},   {VerifySpec(), RunVerify}};
   if (args.empty()) {
     std::fputs(ToolHelp(commands).c_str(), stderr);
     return kExitUsage;

@@ -51,12 +51,12 @@ extern "C" {
 /* ---------------------------------------------------------------------- */
 
 #define SHIPLOG_VERSION_MAJOR 1
-#define SHIPLOG_VERSION_MINOR 1
+#define SHIPLOG_VERSION_MINOR 2
 #define SHIPLOG_VERSION_PATCH 0
 #define SHIPLOG_VERSION_NUMBER                                     \
   (SHIPLOG_VERSION_MAJOR * 10000 + SHIPLOG_VERSION_MINOR * 100 + \
    SHIPLOG_VERSION_PATCH)
-#define SHIPLOG_VERSION_STRING "1.1.0"
+#define SHIPLOG_VERSION_STRING "1.2.0"
 
 /** The running library's version as SHIPLOG_VERSION_NUMBER computes it.
  *  Since 1.0. */
@@ -640,6 +640,147 @@ SHIPLOG_API int shiplog_index_reader_get(shiplog_index_entry* out,
                                          uint64_t slot);
 
 SHIPLOG_API void shiplog_index_reader_free(shiplog_index_reader* reader);
+
+/* ---------------------------------------------------------------------- */
+/* Backup and verification                                                 */
+/* ---------------------------------------------------------------------- */
+
+/** How far a backup or a verification has got, for progress bars. The
+ *  library fills it; fields may be added after those of `version`. */
+typedef struct shiplog_progress {
+  unsigned int version; /* SHIPLOG_PROGRESS_VERSION of the library */
+  /** The log being worked on; "" before the first and after the last.
+   *  Valid during the callback only. */
+  const char* log;
+  uint64_t logs_done;
+  uint64_t logs_total;
+  uint64_t bytes_done;
+  /** From the sizes when the call started; exact in the last callback,
+   *  where it equals bytes_done. */
+  uint64_t bytes_total;
+} shiplog_progress;
+
+#define SHIPLOG_PROGRESS_VERSION 1
+
+/** Called on the calling thread as the work advances (at least once per
+ *  log and once at the end), never while the library holds a lock: it may
+ *  call the library, but not free the store being backed up. */
+typedef void (*shiplog_progress_fn)(const shiplog_progress* progress,
+                                    void* context);
+
+typedef struct shiplog_backup_options {
+  unsigned int version;
+  shiplog_progress_fn progress; /* NULL: none (default) */
+  void* progress_context;       /* passed to `progress` */
+} shiplog_backup_options;
+
+#define SHIPLOG_BACKUP_OPTIONS_VERSION 1
+#define SHIPLOG_BACKUP_OPTIONS_INIT \
+  { SHIPLOG_BACKUP_OPTIONS_VERSION, NULL, NULL }
+
+/** Fills `options` as SHIPLOG_BACKUP_OPTIONS_INIT does. Since 1.2. */
+SHIPLOG_API int shiplog_backup_options_init(shiplog_backup_options* options,
+                                            unsigned int version);
+
+/** What a backup took; `out->version` must be set first
+ *  (SHIPLOG_BACKUP_REPORT_INIT). */
+typedef struct shiplog_backup_report {
+  unsigned int version;
+  uint64_t logs;
+  uint64_t segments_linked; /* hard links to closed segments */
+  uint64_t segments_copied; /* across file systems, and each log's last */
+  uint64_t bytes_linked;
+  uint64_t bytes_copied;
+} shiplog_backup_report;
+
+#define SHIPLOG_BACKUP_REPORT_VERSION 1
+#define SHIPLOG_BACKUP_REPORT_INIT \
+  { SHIPLOG_BACKUP_REPORT_VERSION, 0, 0, 0, 0, 0 }
+
+/** Copies the store into `destination`, which must not exist or be an
+ *  empty directory, and must not lie inside the store; writers and readers
+ *  carry on meanwhile. Each log is copied as it was at one moment, up to
+ *  an offset below which every byte is durable: its closed segments become
+ *  hard links (copies when `destination` is on another file system), the
+ *  segment holding that offset is copied up to it, and the backup's
+ *  checkpoints record it. A store open for writing flushes each log and
+ *  backs it up to its recovery point, linking under the log's writer lock;
+ *  a read-only store (beside another process's writer) backs up what its
+ *  open found, fdatasync'ing those bytes in the source first. Logs are
+ *  consistent one by one, not with each other.
+ *
+ *  The backup is built in `<destination>.partial-<pid>`, every file and
+ *  directory fsync'd, then renamed: after a crash `destination` is absent
+ *  or complete. Opening `destination` as a store restores it: it loads with
+ *  no repairs, and the store appends to its own copy of each log's last
+ *  segment (neither store's later writes reach the other through the
+ *  links).
+ *
+ *  `out` (may be NULL) gets the counts; `notes` (may be NULL; release with
+ *  shiplog_strarray_dispose) what the backup could not take as it would
+ *  have liked (a flush that failed, segments the writer's retention removed
+ *  meanwhile). SHIPLOG_EEXISTS for a destination that is not empty (or a
+ *  partial directory left by a backup that was cut short), SHIPLOG_EINVAL
+ *  for one inside the store, SHIPLOG_ERROR when a log changed under a
+ *  read-only backup (run it again). On error nothing is left at
+ *  `destination`. Since 1.2. */
+SHIPLOG_API int shiplog_store_backup(shiplog_backup_report* out,
+                                     shiplog_strarray* notes,
+                                     shiplog_store* store,
+                                     const char* destination,
+                                     const shiplog_backup_options* options);
+
+typedef struct shiplog_verify_options {
+  unsigned int version;
+  shiplog_progress_fn progress; /* NULL: none (default) */
+  void* progress_context;       /* passed to `progress` */
+} shiplog_verify_options;
+
+#define SHIPLOG_VERIFY_OPTIONS_VERSION 1
+#define SHIPLOG_VERIFY_OPTIONS_INIT \
+  { SHIPLOG_VERIFY_OPTIONS_VERSION, NULL, NULL }
+
+/** Fills `options` as SHIPLOG_VERIFY_OPTIONS_INIT does. Since 1.2. */
+SHIPLOG_API int shiplog_verify_options_init(shiplog_verify_options* options,
+                                            unsigned int version);
+
+/** What a verification read and found; `out->version` must be set first
+ *  (SHIPLOG_VERIFY_REPORT_INIT). */
+typedef struct shiplog_verify_report {
+  unsigned int version;
+  uint64_t logs;
+  uint64_t segments;
+  uint64_t batches;
+  uint64_t records;
+  uint64_t bytes; /* of segment data, every byte read */
+  uint64_t problems;
+  uint64_t notes;
+} shiplog_verify_report;
+
+#define SHIPLOG_VERIFY_REPORT_VERSION 1
+#define SHIPLOG_VERIFY_REPORT_INIT \
+  { SHIPLOG_VERIFY_REPORT_VERSION, 0, 0, 0, 0, 0, 0, 0 }
+
+/** Checks the store at `path` (a backup, or a store with or without a
+ *  live writer) from its files, writing nothing: every batch's header and
+ *  CRC-32C, offsets continuing within and across segments, every index
+ *  entry against the batches, log.properties, and the checkpoints against
+ *  the logs. `problems` gets what is wrong (damaged or missing data,
+ *  indexes the store would trust that disagree with it, checkpoints the
+ *  logs contradict), first found first; `notes` what a store repairs by
+ *  itself with no data at stake (indexes it rebuilds, leftover temporary
+ *  files, a live writer's unflushed tail). `out`, `problems` and `notes`
+ *  may each be NULL.
+ *
+ *  SHIPLOG_OK when there are no problems; SHIPLOG_ECORRUPT when there are
+ *  (shiplog_last_error() counts them and gives the first; the outputs are
+ *  filled either way); SHIPLOG_ENOTFOUND for a missing store; another code
+ *  when the files cannot be read. Since 1.2. */
+SHIPLOG_API int shiplog_store_verify(shiplog_verify_report* out,
+                                     shiplog_strarray* problems,
+                                     shiplog_strarray* notes,
+                                     const char* path,
+                                     const shiplog_verify_options* options);
 
 /* ---------------------------------------------------------------------- */
 /* Metrics                                                                 */

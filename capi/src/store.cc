@@ -8,12 +8,14 @@
 #include "capi/src/handles.h"
 #include "capi/src/options.h"
 #include "capi/src/status.h"
+#include "capi/src/strarray.h"
 #include "engine/store/log_name.h"
 
 using shiplog::capi::CheckHandle;
 using shiplog::capi::CheckNotNull;
 using shiplog::capi::CheckVersion;
 using shiplog::capi::Fail;
+using shiplog::capi::FillStrArray;
 using shiplog::capi::Guard;
 using shiplog::capi::Report;
 
@@ -29,25 +31,6 @@ int CheckStore(const shiplog_store* store) {
 
 int CheckLog(const shiplog_log* log) {
   return CheckHandle(log, shiplog::capi::kLogMagic, "log");
-}
-
-char* CopyString(const std::string& text) {
-  char* copy = static_cast<char*>(std::malloc(text.size() + 1));
-  if (copy == nullptr) throw std::bad_alloc();
-  std::memcpy(copy, text.c_str(), text.size() + 1);
-  return copy;
-}
-
-// Hands `strings` to the caller as a shiplog_strarray.
-void FillStrArray(const std::vector<std::string>& strings,
-                  shiplog_strarray* out) {
-  out->strings =
-      static_cast<char**>(std::calloc(strings.size() + 1, sizeof(char*)));
-  if (out->strings == nullptr) throw std::bad_alloc();
-  for (const std::string& text : strings) {
-    out->strings[out->count] = CopyString(text);
-    ++out->count;
-  }
 }
 
 }  // namespace

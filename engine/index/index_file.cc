@@ -33,6 +33,34 @@ absl::StatusOr<ExistingIndexFile> OpenWholeEntries(Env* env,
   return ExistingIndexFile{std::move(file), size};
 }
 
+// Replaces `path`, when a hard link (a backup's) shares it, with a copy of
+// its first `keep_bytes` holding only this name, so that appends and
+// trims never reach the other names. An index is a cache: a crash before
+// the rename leaves the shared file, which holds the same entries.
+absl::Status UnshareIfLinked(Env* env, const std::string& path,
+                             uint64_t keep_bytes) {
+  absl::StatusOr<FileInfo> info = env->Stat(path);
+  if (absl::IsNotFound(info.status())) return absl::OkStatus();
+  RETURN_IF_ERROR(info.status());
+  if (info->hard_links <= 1) return absl::OkStatus();
+  if (keep_bytes == 0) return env->RemoveFile(path);
+  std::string kept(keep_bytes, '\0');
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<File> shared,
+                     env->OpenFile(path, OpenMode::kReadOnly));
+    RETURN_IF_ERROR(ReadFully(*shared, 0, absl::MakeSpan(kept)));
+  }
+  const std::string temporary = absl::StrCat(path, kTemporaryFileSuffix);
+  {
+    ASSIGN_OR_RETURN(std::unique_ptr<File> copy,
+                     env->OpenFile(temporary, OpenMode::kCreate));
+    RETURN_IF_ERROR(copy->Truncate(0));
+    RETURN_IF_ERROR(copy->WriteAt(0, kept));
+    RETURN_IF_ERROR(copy->Sync());
+  }
+  return env->RenameFile(temporary, path);
+}
+
 }  // namespace
 
 IndexFile::IndexFile(std::unique_ptr<File> file, Mapping mapping,
@@ -56,6 +84,7 @@ absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::OpenForAppend(
         " entries of ", entry_size, " bytes; need at least ",
         std::max<size_t>(2, valid_entries)));
   }
+  RETURN_IF_ERROR(UnshareIfLinked(env, path, valid_entries * entry_size));
   ASSIGN_OR_RETURN(std::unique_ptr<File> file,
                    env->OpenFile(path, OpenMode::kCreate));
   const uint64_t length = max_entries * entry_size;

@@ -16,6 +16,11 @@ absl::Status ReadFully(const File& file, uint64_t position,
   return absl::OkStatus();
 }
 
+absl::Status Env::LinkFile(const std::string& from, const std::string& to) {
+  return absl::UnimplementedError(absl::StrCat("cannot link ", from, " to ", to,
+                                               ": this Env has no links"));
+}
+
 absl::Status WriteFileAtomically(Env* env, const std::string& path,
                                  absl::string_view contents) {
   const std::string temporary = absl::StrCat(path, kTemporaryFileSuffix);

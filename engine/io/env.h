@@ -65,6 +65,12 @@ struct FileInfo {
   bool is_directory = false;
   uint64_t size = 0;
   int64_t modified_ms = 0;
+  // Names the file has (st_nlink): more than one means a hard link shares
+  // it (a backup's), so it must not be changed in place.
+  uint64_t hard_links = 1;
+  // Which file it is (st_dev, st_ino): equal pairs are the same file.
+  uint64_t device = 0;
+  uint64_t inode = 0;
 };
 
 class Env {
@@ -90,6 +96,12 @@ class Env {
   virtual absl::Status RenameFile(const std::string& from,
                                   const std::string& to) = 0;
   virtual absl::Status RemoveFile(const std::string& path) = 0;
+  // link(2): `to` becomes another name of the file `from`. Where that
+  // cannot be (EXDEV across file systems, EPERM or ENOTSUP where the file
+  // system has no hard links) the status carries the errno and the caller
+  // copies instead. The default, for Envs that model files a link would
+  // bypass, fails with kUnimplemented: such callers always copy.
+  virtual absl::Status LinkFile(const std::string& from, const std::string& to);
   // Creates a directory with mode 0750 (before umask). kAlreadyExists if
   // anything exists at `path`.
   virtual absl::Status CreateDir(const std::string& path) = 0;

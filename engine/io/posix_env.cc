@@ -185,6 +185,14 @@ class PosixEnv final : public Env {
     return absl::OkStatus();
   }
 
+  absl::Status LinkFile(const std::string& from,
+                        const std::string& to) override {
+    if (link(from.c_str(), to.c_str()) != 0) {
+      return ErrnoToStatus(errno, absl::StrCat("link ", from, " to ", to));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status CreateDir(const std::string& path) override {
     if (mkdir(path.c_str(), 0750) != 0) {
       return ErrnoToStatus(errno, absl::StrCat("create directory ", path));
@@ -230,6 +238,9 @@ class PosixEnv final : public Env {
     info.size = static_cast<uint64_t>(st.st_size);
     info.modified_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 +
                        st.st_mtim.tv_nsec / 1000000;
+    info.hard_links = static_cast<uint64_t>(st.st_nlink);
+    info.device = static_cast<uint64_t>(st.st_dev);
+    info.inode = static_cast<uint64_t>(st.st_ino);
     return info;
   }
 

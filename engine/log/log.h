@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -68,6 +69,17 @@ struct AppendResult {
 struct RetentionResult {
   int segments_deleted = 0;
   uint64_t bytes_deleted = 0;
+};
+
+// A log at one moment, as Log::VisitFrozen shows it.
+struct FrozenLog {
+  // Oldest first. In a writable log the last one is the active segment;
+  // the others are closed and stay exactly as they are while the visit
+  // lasts.
+  absl::Span<const std::shared_ptr<Segment>> segments;
+  int64_t start_offset = 0;
+  int64_t committed_offset = 0;  // the recovery point
+  int64_t end_offset = 0;
 };
 
 class Log {
@@ -157,6 +169,15 @@ class Log {
   std::vector<int64_t> segment_base_offsets() const;
   // The error that made the log read-only, if one did.
   absl::Status failure() const;
+
+  // Runs `visit` on the log as it is now, while no append, roll,
+  // truncation, retention or close can change it: a backup hard-links
+  // segments that stay exactly as `visit` saw them. Writers wait for the
+  // visit, so it should be quick (links, not copies), and it must not
+  // write to this log. A read-only log has no writer in this process:
+  // `visit` sees what the open found. Returns what `visit` returns.
+  absl::Status VisitFrozen(
+      absl::FunctionRef<absl::Status(const FrozenLog&)> visit);
 
   // ---- Background work (the store's maintenance thread) ----
 

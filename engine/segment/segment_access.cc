@@ -66,16 +66,19 @@ bool Segment::MappedByHoldersLocked() const {
 absl::Status Segment::CutLogFileLocked(uint64_t position) {
   File* current = CurrentLogFileLocked();
   const bool mapped = MappedByHoldersLocked();
+  ASSIGN_OR_RETURN(const FileInfo info, env_->Stat(log_path_));
+  const bool shared = info.hard_links > 1;
   // Either way the cached mapping shows bytes that are gone.
   log_mapping_.reset();
   older_mappings_.clear();
-  if (!mapped) {
+  if (!mapped && !shared) {
     RETURN_IF_ERROR(current->Truncate(position));
     return current->Sync();
   }
   // Holders map pages past the cut, and touching a page past the end of a
-  // shrunk file is SIGBUS. The kept prefix goes to a new file that takes
-  // the name; the old one lives on, unlinked, until the segment dies.
+  // shrunk file is SIGBUS; a hard link (a backup's) must keep every byte.
+  // The kept prefix goes to a new file that takes the name; the old one
+  // lives on, unlinked or under its other names, until the segment dies.
   const std::string temporary = absl::StrCat(log_path_, kTemporaryFileSuffix);
   if (absl::Status removed = env_->RemoveFile(temporary);
       !removed.ok() && !absl::IsNotFound(removed)) {

@@ -214,7 +214,7 @@ absl::StatusOr<SegmentRecovery> Segment::Recover() {
     recovery.reason = std::string(scan.stop_reason.message());
   }
   if (recovery.invalid_bytes > 0 && !options_.read_only) {
-    RETURN_IF_ERROR(log.Truncate(scan.valid_bytes));
+    RETURN_IF_ERROR(CutLogFileLocked(scan.valid_bytes));
   }
   InstallIndexesLocked(std::move(indexes));
   cursor_ = scan.cursor;
@@ -309,6 +309,10 @@ absl::Status Segment::Activate() {
   }
   MutexLock lock(&load_mu_);
   RETURN_IF_ERROR(LoadLocked());
+  // Appends must not reach a backup through a hard link to this file: the
+  // segment gets a copy of its own first.
+  ASSIGN_OR_RETURN(const FileInfo info, env_->Stat(log_path_));
+  if (info.hard_links > 1) RETURN_IF_ERROR(CutLogFileLocked(size()));
   Indexes* current = index_sets_.back().get();
   if (!current->appendable) {
     const size_t offset_entries = current->offset->entries();

@@ -247,6 +247,135 @@ static void TestReset(shiplog_store* store) {
   CHECK_STATUS(SHIPLOG_OK, shiplog_store_delete_log(store, "reset-0"));
 }
 
+typedef struct ProgressSeen {
+  int calls;
+  uint64_t bytes_done;
+  uint64_t bytes_total;
+} ProgressSeen;
+
+static void OnProgress(const shiplog_progress* progress, void* context) {
+  ProgressSeen* seen = (ProgressSeen*)context;
+  CHECK(progress->version == SHIPLOG_PROGRESS_VERSION);
+  CHECK(progress->log != NULL);
+  ++seen->calls;
+  seen->bytes_done = progress->bytes_done;
+  seen->bytes_total = progress->bytes_total;
+}
+
+static void TestBackupAndVerify(const char* dir, shiplog_store* store) {
+  shiplog_log* log = NULL;
+  shiplog_log_options log_options = SHIPLOG_LOG_OPTIONS_INIT;
+  shiplog_backup_options options = SHIPLOG_BACKUP_OPTIONS_INIT;
+  shiplog_backup_report report = SHIPLOG_BACKUP_REPORT_INIT;
+  shiplog_verify_options verify_options = SHIPLOG_VERIFY_OPTIONS_INIT;
+  shiplog_verify_report verified = SHIPLOG_VERIFY_REPORT_INIT;
+  shiplog_strarray notes = {NULL, 0};
+  shiplog_strarray problems = {NULL, 0};
+  shiplog_store* restored = NULL;
+  shiplog_append_result appended;
+  shiplog_record record = Record("k", "backed up");
+  ProgressSeen seen = {0, 0, 0};
+  char backup[128];
+  char inside[128];
+  char segment[192];
+  int64_t end = -1;
+  int fd;
+  int i;
+
+  StartPhase("backup");
+  snprintf(backup, sizeof(backup), "%s/backup", dir);
+  snprintf(inside, sizeof(inside), "%s/store/backup", dir);
+  log_options.segment_bytes = 4096;
+  CHECK_STATUS(SHIPLOG_OK,
+               shiplog_log_open(&log, store, "backup-0", &log_options));
+  for (i = 0; i < 200; ++i) {
+    CHECK_STATUS(SHIPLOG_OK, shiplog_log_append(NULL, log, &record, 1, NULL));
+  }
+  CHECK_STATUS(SHIPLOG_EINVAL,
+               shiplog_store_backup(NULL, NULL, NULL, backup, NULL));
+  CHECK_STATUS(SHIPLOG_EINVAL,
+               shiplog_store_backup(NULL, NULL, store, NULL, NULL));
+  CHECK_STATUS(SHIPLOG_EINVAL,
+               shiplog_store_backup(NULL, NULL, store, inside, NULL));
+  CHECK(Contains(shiplog_last_error(), "inside"));
+  options.version = 99;
+  CHECK_STATUS(SHIPLOG_EVERSION,
+               shiplog_store_backup(NULL, NULL, store, backup, &options));
+  CHECK_STATUS(SHIPLOG_EVERSION, shiplog_backup_options_init(&options, 99));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_backup_options_init(
+                               &options, SHIPLOG_BACKUP_OPTIONS_VERSION));
+  report.version = 99;
+  CHECK_STATUS(SHIPLOG_EVERSION,
+               shiplog_store_backup(&report, NULL, store, backup, NULL));
+  report.version = SHIPLOG_BACKUP_REPORT_VERSION;
+  options.progress = OnProgress;
+  options.progress_context = &seen;
+  CHECK_STATUS(SHIPLOG_OK,
+               shiplog_store_backup(&report, &notes, store, backup, &options));
+  CHECK(report.logs >= 2);
+  CHECK(report.segments_linked > 0 && report.segments_copied >= 2);
+  CHECK(notes.count == 0);
+  CHECK(seen.calls >= 2 && seen.bytes_done == seen.bytes_total);
+  CHECK(seen.bytes_done == report.bytes_linked + report.bytes_copied);
+  shiplog_strarray_dispose(&notes);
+  CHECK_STATUS(SHIPLOG_EEXISTS,
+               shiplog_store_backup(NULL, NULL, store, backup, NULL));
+  CHECK(Contains(shiplog_last_error(), "not empty"));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_end_offset(&end, log));
+  shiplog_log_free(log);
+  log = NULL;
+
+  StartPhase("verify");
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_verify(&verified, &problems, &notes,
+                                                backup, &verify_options));
+  CHECK(verified.logs >= 2 && verified.records >= 200);
+  CHECK(verified.problems == 0 && problems.count == 0);
+  shiplog_strarray_dispose(&problems);
+  shiplog_strarray_dispose(&notes);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_verify(NULL, NULL, NULL, backup, NULL));
+  CHECK_STATUS(SHIPLOG_ENOTFOUND,
+               shiplog_store_verify(NULL, NULL, NULL, inside, NULL));
+  CHECK_STATUS(SHIPLOG_EINVAL,
+               shiplog_store_verify(NULL, NULL, NULL, NULL, NULL));
+  verify_options.version = 99;
+  CHECK_STATUS(SHIPLOG_EVERSION,
+               shiplog_store_verify(NULL, NULL, NULL, backup, &verify_options));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_verify_options_init(
+                               &verify_options, SHIPLOG_VERIFY_OPTIONS_VERSION));
+
+  StartPhase("restore");
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_open(&restored, backup, NULL));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_load_notes(&notes, restored));
+  CHECK(notes.count == 0);
+  shiplog_strarray_dispose(&notes);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_open(&log, restored, "backup-0", NULL));
+  CHECK_STATUS(SHIPLOG_OK,
+               shiplog_log_append(&appended, log, &record, 1, NULL));
+  CHECK(appended.base_offset == end);
+  shiplog_log_free(log);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_close(restored));
+  shiplog_store_free(restored);
+
+  StartPhase("verify finds damage");
+  /* The source lets go of its names first: the first segment is a hard
+   * link both stores share. */
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_delete_log(store, "backup-0"));
+  snprintf(segment, sizeof(segment),
+           "%s/backup-0/00000000000000000000.log", backup);
+  fd = open(segment, O_RDWR);
+  CHECK(fd >= 0);
+  if (fd >= 0) {
+    CHECK(pwrite(fd, "\xff\xff", 2, 100) == 2);
+    close(fd);
+  }
+  CHECK_STATUS(SHIPLOG_ECORRUPT,
+               shiplog_store_verify(&verified, &problems, NULL, backup, NULL));
+  CHECK(verified.problems == problems.count && problems.count >= 1);
+  CHECK(Contains(shiplog_last_error(), "problem"));
+  CHECK(problems.count >= 1 && Contains(problems.strings[0], "backup-0"));
+  shiplog_strarray_dispose(&problems);
+}
+
 static void TestSend(shiplog_store* store) {
   shiplog_log* log = NULL;
   shiplog_sender* sender = NULL;
@@ -436,6 +565,7 @@ int main(void) {
     TestSlicesViewsAndCorruption(store);
     TestSend(store);
     TestReset(store);
+    TestBackupAndVerify(dir, store);
     TestMetrics(store);
     TestInspection(path);
     TestStoreRules(path, store);

@@ -68,6 +68,14 @@ absl::Status TestEnv::SyncDir(const std::string& path) {
   return base_->SyncDir(path);
 }
 
+absl::Status TestEnv::LinkFile(const std::string& from, const std::string& to) {
+  if (const int error = link_errno_.load(); error != 0) {
+    return ErrnoToStatus(error, absl::StrCat("link ", from, " to ", to));
+  }
+  link_count_.fetch_add(1);
+  return base_->LinkFile(from, to);
+}
+
 void TestEnv::RecordRead(const std::string& path, uint64_t bytes) {
   MutexLock lock(&mu_);
   bytes_read_[path] += bytes;

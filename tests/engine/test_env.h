@@ -36,6 +36,10 @@ class TestEnv final : public Env {
   void FailWritesWith(int error_number) { write_errno_.store(error_number); }
   // Every later fdatasync fails with this errno (0: syncs work again).
   void FailSyncsWith(int error_number) { sync_errno_.store(error_number); }
+  // Every later LinkFile fails with this errno (0: links work again):
+  // EXDEV stands in for a destination on another file system.
+  void FailLinksWith(int error_number) { link_errno_.store(error_number); }
+  int link_count() const { return link_count_.load(); }
   int sync_count() const { return sync_count_.load(); }
 
   void RecordRead(const std::string& path, uint64_t bytes);
@@ -57,6 +61,8 @@ class TestEnv final : public Env {
   absl::Status RemoveFile(const std::string& path) override {
     return base_->RemoveFile(path);
   }
+  absl::Status LinkFile(const std::string& from,
+                        const std::string& to) override;
   absl::Status CreateDir(const std::string& path) override {
     return base_->CreateDir(path);
   }
@@ -83,6 +89,8 @@ class TestEnv final : public Env {
   std::atomic<int> write_errno_{0};
   std::atomic<int> sync_errno_{0};
   std::atomic<int> sync_count_{0};
+  std::atomic<int> link_errno_{0};
+  std::atomic<int> link_count_{0};
   mutable Mutex mu_;
   std::map<std::string, uint64_t> bytes_read_ ABSL_GUARDED_BY(mu_);
 };

@@ -29,6 +29,8 @@ FLAGS = {
                 "--verbose"],
     "consume": ["--offset", "--time", "--count", "--format"],
     "dump": ["--verify"],
+    "backup": ["--progress", "--json"],
+    "verify": ["--progress", "--json"],
 }
 
 

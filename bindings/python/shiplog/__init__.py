@@ -67,6 +67,7 @@ from shiplog._shiplog import (
     Unsupported,
     View,
     __version__,
+    verify,
 )
 
 __all__ = [
@@ -92,4 +93,5 @@ __all__ = [
     "Timeout",
     "Unsupported",
     "View",
+    "verify",
 ]

@@ -60,6 +60,26 @@ class _LogSettings(TypedDict):
     flush_messages: int
     flush_ms: int
 
+# A path: str, bytes or os.PathLike.
+_Path = Union[str, bytes, os.PathLike[str], os.PathLike[bytes]]
+
+class _BackupReport(TypedDict):
+    logs: int
+    segments_linked: int
+    segments_copied: int
+    bytes_linked: int
+    bytes_copied: int
+    notes: list[str]
+
+class _VerifyReport(TypedDict):
+    logs: int
+    segments: int
+    batches: int
+    records: int
+    bytes: int
+    problems: list[str]
+    notes: list[str]
+
 class Error(Exception):
     """The base of shiplog's exceptions; raised itself for SHIPLOG_ERROR and
     codes this binding does not know."""
@@ -155,6 +175,7 @@ class Store:
     def delete_log(self, name: str) -> None: ...
     def checkpoint(self) -> None: ...
     def run_maintenance(self) -> None: ...
+    def backup(self, destination: _Path) -> _BackupReport: ...
     def metrics(self) -> Metrics: ...
 
 class Log:
@@ -315,3 +336,5 @@ class Metrics:
     def as_dict(self) -> dict[str, int | float | dict[_SendPath, int]]: ...
     def prometheus(self) -> str: ...
     def text(self) -> str: ...
+
+def verify(path: _Path) -> _VerifyReport: ...

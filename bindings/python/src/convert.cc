@@ -17,6 +17,14 @@ std::string TypeName(py::handle object) {
 
 }  // namespace
 
+std::string FileSystemPath(py::handle path) {
+  py::object encoded;
+  if (!PyUnicode_FSConverter(path.ptr(), &encoded.ptr())) {
+    throw py::error_already_set();
+  }
+  return py::bytes(encoded);
+}
+
 int64_t ToInt64(py::handle object, const char* what) {
   py::object index =
       py::reinterpret_steal<py::object>(PyNumber_Index(object.ptr()));

@@ -8,10 +8,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 namespace shiplog::python {
 
 namespace py = pybind11;
+
+// A path (str, bytes or os.PathLike) in the file system's encoding.
+std::string FileSystemPath(py::handle path);
 
 // `object` as an int64_t: an int, or anything with __index__. Raises
 // TypeError for anything else (`what` names the argument) and OverflowError

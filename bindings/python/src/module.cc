@@ -20,6 +20,7 @@ PYBIND11_MODULE(_shiplog, module) {
   python::RegisterView(module, log);
   python::RegisterSend(module, log);
   python::RegisterMetrics(module, store);
+  python::RegisterBackup(module, store);
   module.attr("__version__") = shiplog_version();
   // The classes belong to the package users import (as the exceptions do).
   for (auto [name, value] : module.attr("__dict__").cast<py::dict>()) {

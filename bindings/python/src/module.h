@@ -31,6 +31,7 @@ void RegisterView(py::module_& module, LogClass& log);
 void RegisterSend(py::module_& module, LogClass& log);
 // shiplog.Metrics and Store.metrics (metrics.cc).
 void RegisterMetrics(py::module_& module, StoreClass& store);
+void RegisterBackup(py::module_& module, StoreClass& store);
 
 }  // namespace shiplog::python
 

@@ -5,21 +5,13 @@
 #include <utility>
 
 #include "blocking.h"
+#include "convert.h"
 #include "errors.h"
 #include "module.h"
 #include "options.h"
 
 namespace shiplog::python {
 namespace {
-
-// A path (str, bytes or os.PathLike) in the file system's encoding.
-std::string FileSystemPath(py::handle path) {
-  py::object encoded;
-  if (!PyUnicode_FSConverter(path.ptr(), &encoded.ptr())) {
-    throw py::error_already_set();
-  }
-  return py::bytes(encoded);
-}
 
 std::unique_ptr<Store> OpenStore(py::handle path, bool read_only, bool create,
                                  int64_t maintenance_interval_ms,
