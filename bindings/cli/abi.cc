@@ -22,6 +22,7 @@ constexpr std::pair<int, absl::StatusCode> kCanonicalCodes[] = {
     {SHIPLOG_ECLOSED, absl::StatusCode::kFailedPrecondition},
     {SHIPLOG_ENOSPC, absl::StatusCode::kResourceExhausted},
     {SHIPLOG_ENOMEM, absl::StatusCode::kResourceExhausted},
+    {SHIPLOG_ELOWSPACE, absl::StatusCode::kResourceExhausted},
     {SHIPLOG_EAGAIN, absl::StatusCode::kUnavailable},
     {SHIPLOG_EPEERCLOSED, absl::StatusCode::kUnavailable},
     {SHIPLOG_EUNSUPPORTED, absl::StatusCode::kUnimplemented},

@@ -113,6 +113,10 @@ typedef enum shiplog_status {
   SHIPLOG_EVERSION = -16,
   /** Out of memory. */
   SHIPLOG_ENOMEM = -17,
+  /** The append would leave less than the store's min_free_bytes free on
+   *  its file system: refused before the disk is full, nothing written.
+   *  Later appends pass once space returns. Since 1.2. */
+  SHIPLOG_ELOWSPACE = -18,
   /** Not an error: an iterator has no more items. */
   SHIPLOG_ITEROVER = -30
 } shiplog_status;
@@ -392,7 +396,8 @@ SHIPLOG_API int shiplog_log_truncate(shiplog_log* log, int64_t offset);
  *  segment is removed (slices, views and senders in flight keep theirs)
  *  and the next append gets `start_offset`. For a follower whose leader no
  *  longer has the follower's end (Kafka's truncateFullyAndStartAt).
- *  Durable when it returns. SHIPLOG_EINVAL for a negative offset.
+ *  Durable when it returns. SHIPLOG_EINVAL for a negative offset, or one
+ *  so large (above 2^63 - 2^32) that offsets could overflow.
  *  Since 1.1. */
 SHIPLOG_API int shiplog_log_reset(shiplog_log* log, int64_t start_offset);
 

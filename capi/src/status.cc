@@ -20,6 +20,8 @@ int CodeFor(const absl::Status& status) {
         return SHIPLOG_EREADONLY;
       case ErrorKind::kClosed:
         return SHIPLOG_ECLOSED;
+      case ErrorKind::kLowDiskSpace:
+        return SHIPLOG_ELOWSPACE;
     }
   }
   switch (StatusErrno(status)) {
@@ -142,6 +144,8 @@ const char* shiplog_status_str(int status) {
       return "SHIPLOG_EVERSION: unknown options version";
     case SHIPLOG_ENOMEM:
       return "SHIPLOG_ENOMEM: out of memory";
+    case SHIPLOG_ELOWSPACE:
+      return "SHIPLOG_ELOWSPACE: free space below min_free_bytes";
     case SHIPLOG_ITEROVER:
       return "SHIPLOG_ITEROVER: no more items";
     default:

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include "absl/strings/string_view.h"
 
@@ -59,6 +60,15 @@ inline constexpr int16_t kDeleteHorizonFlag = 0x40;           // bit 6
 
 // "none", "gzip", "snappy", "lz4", "zstd", or "unknown(N)".
 absl::string_view CompressionName(Compression compression);
+
+// Every offset a log holds is below this, and its end offset (the next
+// offset) at most this; segment base offsets too. Far above any real log's
+// offsets, it leaves room for what is added to an offset (a segment's
+// uint32 relative offsets, a batch's int32 offset deltas, the +1 of an end)
+// so that offset arithmetic never overflows, however hostile the files.
+inline constexpr int64_t kLogOffsetLimit =
+    std::numeric_limits<int64_t>::max() -
+    std::numeric_limits<uint32_t>::max();
 
 // a + b with two's-complement wrap-around. baseOffset and baseTimestamp lie
 // outside the CRC (or come from untrusted input) and may hold anything;

@@ -36,7 +36,8 @@ class OffsetIndex {
   // Relative offset u32 BE + position u32 BE.
   static constexpr size_t kEntrySize = 8;
 
-  // Reads every 16th entry of `file` to build the summary.
+  // Reads every 16th entry of `file` to build the summary. `base_offset`
+  // is in [0, kLogOffsetLimit] (any relative offset added to it fits).
   OffsetIndex(int64_t base_offset, std::unique_ptr<IndexFile> file);
 
   int64_t base_offset() const { return base_offset_; }

@@ -37,7 +37,8 @@ class TimeIndex {
   // Timestamp i64 BE + relative offset u32 BE.
   static constexpr size_t kEntrySize = 12;
 
-  // Reads every 16th entry of `file` to build the summary.
+  // Reads every 16th entry of `file` to build the summary. `base_offset`
+  // is in [0, kLogOffsetLimit] (any relative offset added to it fits).
   TimeIndex(int64_t base_offset, std::unique_ptr<IndexFile> file);
 
   int64_t base_offset() const { return base_offset_; }

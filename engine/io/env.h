@@ -122,6 +122,10 @@ class Env {
   virtual absl::StatusOr<std::unique_ptr<FileLock>> LockFile(
       const std::string& path) = 0;
 
+  // Bytes an unprivileged writer may still use on the file system holding
+  // `path` (statvfs(3) f_bavail * f_frsize): the free-space guard's input.
+  virtual absl::StatusOr<uint64_t> AvailableBytes(const std::string& path) = 0;
+
   // Wall-clock time in milliseconds since the Unix epoch: record
   // timestamps, segment age, retention and flush deadlines all use it.
   virtual int64_t NowMs() = 0;

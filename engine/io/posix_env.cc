@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -278,6 +279,16 @@ class PosixEnv final : public Env {
       return ErrnoToStatus(write_error, absl::StrCat("write ", path));
     }
     return std::make_unique<PosixFileLock>(fd);
+  }
+
+  absl::StatusOr<uint64_t> AvailableBytes(const std::string& path) override {
+    struct statvfs info;
+    while (statvfs(path.c_str(), &info) != 0) {
+      if (errno == EINTR) continue;
+      return ErrnoToStatus(errno, absl::StrCat("statvfs ", path));
+    }
+    return static_cast<uint64_t>(info.f_bavail) *
+           static_cast<uint64_t>(info.f_frsize);
   }
 
   int64_t NowMs() override {

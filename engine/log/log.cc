@@ -156,6 +156,9 @@ absl::StatusOr<AppendResult> Log::AppendValidated(
   {
     MutexLock lock(&append_mu_);
     RETURN_IF_ERROR(CheckWritableLocked());
+    if (free_space_guard_ != nullptr) {
+      RETURN_IF_ERROR(free_space_guard_->Reserve(bytes.size()));
+    }
     const int64_t segment_bytes = config().segment_bytes;
     int64_t record_count = 0;
     int64_t max_timestamp = kNoTimestamp;
@@ -170,7 +173,19 @@ absl::StatusOr<AppendResult> Log::AppendValidated(
       record_count += batch.header.last_offset_delta + 1;
     }
     std::shared_ptr<Segment> active = segments()->back();
+    if (!active->active()) {
+      // A truncation or a failed roll could not reopen it for appends.
+      absl::Status activated = active->Activate();
+      if (absl::IsResourceExhausted(activated)) activated = RollLocked();
+      RETURN_IF_ERROR(activated);
+      active = segments()->back();
+    }
     const int64_t first_offset = active->next_offset();
+    if (record_count > kLogOffsetLimit - first_offset) {
+      return absl::OutOfRangeError(absl::StrCat(
+          "log ", name_, " is full: ", record_count,
+          " more records would take its offsets past ", kLogOffsetLimit));
+    }
     ASSIGN_OR_RETURN(
         const bool roll,
         ShouldRollLocked(*active, bytes.size(), first_offset + record_count - 1,
@@ -231,11 +246,30 @@ absl::Status Log::RollLocked() {
   const std::shared_ptr<Segment>& active = current->back();
   if (active->empty()) return absl::OkStatus();
   RETURN_IF_ERROR(active->Seal());
-  absl::StatusOr<std::shared_ptr<Segment>> created = Segment::Create(
-      env_, directory_, active->next_offset(), segment_options());
-  if (!created.ok()) {
-    // Keep appending to the old segment rather than lose the log.
+  // Closed segments are durable: after a crash the next open trusts every
+  // segment but the last below the recovery point on disk, and that point
+  // can lag behind a truncation that rewrote what the segment holds.
+  if (absl::Status flushed = active->Flush(); !flushed.ok()) {
+    Fail(flushed);
     (void)active->Activate();
+    return FailedFlushError(flushed);
+  }
+  const int64_t base_offset = active->next_offset();
+  absl::StatusOr<std::shared_ptr<Segment>> created =
+      Segment::Create(env_, directory_, base_offset, segment_options());
+  if (absl::IsAlreadyExists(created.status()) &&
+      Segment::RemoveFiles(env_, directory_, base_offset).ok()) {
+    // Files at the next offset hold nothing the log published: a roll
+    // failed there before. Clear them and try once more.
+    created = Segment::Create(env_, directory_, base_offset, segment_options());
+  }
+  if (!created.ok()) {
+    // Keep appending to the old segment rather than lose the log, but only
+    // if no file of the failed segment is left: one would claim offsets
+    // the old segment goes on to hold.
+    absl::Status cleaned = Segment::RemoveFiles(env_, directory_, base_offset);
+    if (cleaned.ok()) cleaned = active->Activate();
+    if (!cleaned.ok() && !absl::IsResourceExhausted(cleaned)) Fail(cleaned);
     return created.status();
   }
   SegmentList next = *current;
@@ -243,6 +277,16 @@ absl::Status Log::RollLocked() {
   PublishSegments(std::move(next));
   directory_dirty_.store(true, std::memory_order_release);
   return absl::OkStatus();
+}
+
+void Log::Fail(const absl::Status& failure) {
+  MutexLock lock(&flush_mu_);
+  FailLocked(failure);
+}
+
+void Log::FailLocked(const absl::Status& failure) {
+  if (failure_.ok()) failure_ = failure;
+  failed_.store(true, std::memory_order_release);
 }
 
 absl::Status Log::Flush() { return FlushTo(end_offset()); }
@@ -268,8 +312,7 @@ absl::Status Log::FlushTo(int64_t target) {
   }
   if (!status.ok()) {
     // Whatever the kernel dropped is gone; retrying would claim otherwise.
-    failure_ = status;
-    failed_.store(true, std::memory_order_release);
+    FailLocked(status);
     return FailedFlushError(status);
   }
   recovery_point_.store(target, std::memory_order_release);
@@ -361,27 +404,51 @@ absl::Status Log::TruncateTo(int64_t offset) {
   const std::shared_ptr<Segment>& last_kept = (*current)[keep];
   // Validate before destroying anything: the cut must be a batch boundary.
   RETURN_IF_ERROR(last_kept->BatchStartPosition(offset).status());
-  // Newest first, so a crash midway leaves a log without gaps.
-  SegmentList remaining(current->begin(), current->begin() + keep + 1);
-  PublishSegments(remaining);
-  for (size_t i = current->size(); i > keep + 1; --i) {
-    RETURN_IF_ERROR((*current)[i - 1]->Delete());
-  }
-  RETURN_IF_ERROR(last_kept->TruncateTo(offset));
-  RETURN_IF_ERROR(last_kept->Activate());
-  directory_dirty_.store(true, std::memory_order_release);
-  dirty_offset_.store(offset, std::memory_order_release);
+  // Nothing at or past the cut is flushed any more, whatever happens next.
   int64_t recovery_point = recovery_point_.load(std::memory_order_acquire);
   while (recovery_point > offset &&
          !recovery_point_.compare_exchange_weak(recovery_point, offset)) {
   }
-  return absl::OkStatus();
+  // Newest first, so a crash midway leaves a log without gaps.
+  SegmentList remaining(current->begin(), current->begin() + keep + 1);
+  PublishSegments(remaining);
+  // From here a failure leaves files that disagree with the published
+  // log (a segment not removed, a cut not made durable): appending on top
+  // of them would let a restart resurrect removed batches, so the log
+  // turns read-only instead, and the next open recovers.
+  for (size_t i = current->size(); i > keep + 1; --i) {
+    if (absl::Status deleted = (*current)[i - 1]->Delete(); !deleted.ok()) {
+      Fail(deleted);
+      return deleted;
+    }
+  }
+  if (current->size() > keep + 1) {
+    // The removals are made durable before the cut: were the cut durable
+    // first, a crash could bring back a removed segment after a gap.
+    if (absl::Status synced = env_->SyncDir(directory_); !synced.ok()) {
+      Fail(synced);
+      return FailedFlushError(synced);
+    }
+  }
+  if (absl::Status cut = last_kept->TruncateTo(offset); !cut.ok()) {
+    Fail(cut);
+    return cut;
+  }
+  dirty_offset_.store(offset, std::memory_order_release);
+  // Appends reactivate the segment if this fails (mmap, say).
+  return last_kept->Activate();
 }
 
 absl::Status Log::TruncateFullyAndStartAt(int64_t offset) {
   if (offset < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot start log ", name_, " at negative offset ", offset));
+  }
+  if (offset > kLogOffsetLimit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot start log ", name_, " at offset ", offset,
+                     ", past the largest a log holds (", kLogOffsetLimit,
+                     ")"));
   }
   MutexLock lock(&append_mu_);
   RETURN_IF_ERROR(CheckWritableLocked());

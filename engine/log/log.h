@@ -32,6 +32,7 @@
 #include "engine/format/batch_validator.h"
 #include "engine/format/record.h"
 #include "engine/io/env.h"
+#include "engine/log/free_space_guard.h"
 #include "engine/log/log_config.h"
 #include "engine/segment/segment.h"
 #include "engine/segment/slice.h"
@@ -49,6 +50,8 @@ struct LogOpenOptions {
   int64_t recovery_point = 0;
   // From the log-start-offset checkpoint.
   int64_t log_start_offset = 0;
+  // The store's guard of min_free_bytes (none: no guard).
+  std::shared_ptr<FreeSpaceGuard> free_space_guard;
 };
 
 // What opening the log found and did.
@@ -109,7 +112,10 @@ class Log {
   // the flush policy called for an fdatasync. kInvalidArgument for no
   // records or an encoding problem; kFailedPrecondition for a read-only or
   // closed log; kResourceExhausted for a full disk (nothing is lost and
-  // later appends may succeed).
+  // later appends may succeed) or, with ErrorKind::kLowDiskSpace and
+  // nothing written, when the append would leave less than the store's
+  // min_free_bytes free; kOutOfRange when the offsets would pass
+  // kLogOffsetLimit.
   absl::StatusOr<AppendResult> Append(absl::Span<const RecordView> records,
                                       const BatchOptions& options = {});
 
@@ -131,7 +137,8 @@ class Log {
   // unlinked (reads in flight keep theirs) and the next append gets
   // `offset`. A follower uses it when its leader no longer has the
   // follower's end (Kafka's truncateFullyAndStartAt). The directory is
-  // fsync'd before it returns. kInvalidArgument for a negative offset.
+  // fsync'd before it returns. kInvalidArgument for an offset below 0 or
+  // above kLogOffsetLimit.
   absl::Status TruncateFullyAndStartAt(int64_t offset);
 
   // fdatasyncs everything appended so far and advances the recovery point.
@@ -213,6 +220,11 @@ class Log {
                                         int64_t last_offset,
                                         int64_t max_timestamp)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
+  // Turns the log read-only for good with `failure` (the first one
+  // sticks): after a failed fsync nothing may be retried as if it worked.
+  void Fail(const absl::Status& failure);
+  void FailLocked(const absl::Status& failure)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(flush_mu_);
   absl::Status MaybeFlushForCount();
   absl::Status FlushTo(int64_t target);
   SegmentOptions segment_options() const;
@@ -227,6 +239,7 @@ class Log {
   const std::string name_;
   const bool read_only_;
   LogLoadReport load_report_;
+  std::shared_ptr<FreeSpaceGuard> free_space_guard_;
 
   mutable Mutex config_mu_;
   LogConfig config_ ABSL_GUARDED_BY(config_mu_);

@@ -45,6 +45,7 @@ absl::StatusOr<std::shared_ptr<Log>> Log::Open(Env* env,
 }
 
 absl::Status Log::Load(const LogOpenOptions& options) {
+  free_space_guard_ = options.free_space_guard;
   ASSIGN_OR_RETURN(const std::vector<std::string> names,
                    env_->ListDir(directory_));
   std::vector<int64_t> bases;
@@ -87,6 +88,11 @@ absl::Status Log::Load(const LogOpenOptions& options) {
     if (scan) {
       ASSIGN_OR_RETURN(const SegmentRecovery recovery, segment->Recover());
       NoteRecovery(bases[i], recovery, read_only_, &load_report_);
+      // Recovery rebuilt the indexes preallocated, as for appends: a
+      // closed segment's are sealed as its roll sealed them, or every
+      // later reader maps (or copies) segment.index.bytes per file, finds
+      // them implausible and rebuilds them again.
+      if (!last) RETURN_IF_ERROR(segment->Seal());
     } else if (last) {
       ASSIGN_OR_RETURN(const std::optional<SegmentRecovery> recovery,
                        segment->LoadTail());
@@ -119,13 +125,15 @@ absl::Status Log::Load(const LogOpenOptions& options) {
   }
   load_report_.segments = static_cast<int>(list.size());
 
+  // Where a log without segments starts: the checkpoint's offset, made one
+  // a segment can start at.
+  const int64_t empty_start =
+      std::clamp<int64_t>(options.log_start_offset, 0, kLogOffsetLimit);
   if (!read_only_) {
     if (list.empty()) {
       ASSIGN_OR_RETURN(
           std::shared_ptr<Segment> first,
-          Segment::Create(env_, directory_,
-                          std::max<int64_t>(0, options.log_start_offset),
-                          segment_opts));
+          Segment::Create(env_, directory_, empty_start, segment_opts));
       list.push_back(std::move(first));
       directory_dirty_.store(true, std::memory_order_release);
     } else if (absl::Status activated = list.back()->Activate();
@@ -141,15 +149,19 @@ absl::Status Log::Load(const LogOpenOptions& options) {
     }
   }
 
-  const int64_t first = list.empty()
-                            ? std::max<int64_t>(0, options.log_start_offset)
-                            : list.front()->base_offset();
+  const int64_t first =
+      list.empty() ? empty_start : list.front()->base_offset();
   const int64_t end = list.empty() ? first : list.back()->next_offset();
   start_offset_.store(std::clamp(options.log_start_offset, first, end));
   recovery_point_.store(options.clean_shutdown
                             ? end
                             : std::clamp(options.recovery_point, first, end));
   dirty_offset_.store(end);
+  // What this open saw may rest on directory entries that never became
+  // durable (a flush that failed before its directory fsync, in the last
+  // run): the first flush makes them so before it advances the recovery
+  // point over them.
+  if (!read_only_) directory_dirty_.store(true, std::memory_order_release);
   PublishSegments(std::move(list));
   return absl::OkStatus();
 }

@@ -59,23 +59,31 @@ absl::StatusOr<RetentionResult> Log::EnforceRetention(int64_t now_ms) {
 
 absl::Status Log::DeleteSegmentsLocked(size_t count, RetentionResult* result) {
   std::shared_ptr<const SegmentList> list = segments();
-  SegmentList remaining(list->begin() + count, list->end());
-  const int64_t new_start = remaining.front()->base_offset();
-  if (new_start > start_offset()) {
-    start_offset_.store(new_start, std::memory_order_release);
-  }
-  PublishSegments(std::move(remaining));
-  // Readers that took the old list keep the doomed segments alive and
-  // readable; only the names go now.
+  // Oldest first, stopping at the first failure, so that the files left
+  // are always a contiguous log (a gap would read, after a restart, as a
+  // log cut short). Readers that took an older list keep the deleted
+  // segments alive and readable; only the names go.
+  size_t deleted = 0;
   absl::Status status;
-  for (size_t i = 0; i < count; ++i) {
-    const std::shared_ptr<Segment>& segment = (*list)[i];
+  for (; deleted < count; ++deleted) {
+    const std::shared_ptr<Segment>& segment = (*list)[deleted];
+    SegmentList remaining(list->begin() + deleted + 1, list->end());
+    const int64_t new_start = remaining.front()->base_offset();
+    if (new_start > start_offset()) {
+      start_offset_.store(new_start, std::memory_order_release);
+    }
+    PublishSegments(std::move(remaining));
+    status = segment->Delete();
+    if (!status.ok()) {
+      // Its files stay; so does it, at the head of the log.
+      PublishSegments(SegmentList(list->begin() + deleted, list->end()));
+      start_offset_.store(segment->base_offset(), std::memory_order_release);
+      break;
+    }
     result->segments_deleted++;
     result->bytes_deleted += segment->size();
-    absl::Status deleted = segment->Delete();
-    if (status.ok()) status = deleted;
   }
-  directory_dirty_.store(true, std::memory_order_release);
+  if (deleted > 0) directory_dirty_.store(true, std::memory_order_release);
   return status;
 }
 

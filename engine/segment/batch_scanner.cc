@@ -85,11 +85,24 @@ bool BatchScanner::VerifyCurrent() {
         where, ": header says ", header_.records_count,
         " records but lastOffsetDelta is ", header_.last_offset_delta)));
   }
+  // As ValidateBatch: what no producer's batch may hold, no segment does.
+  if (header_.compression() > Compression::kZstd) {
+    return Fail(absl::DataLossError(
+        absl::StrCat(where, ": unknown compression codec ",
+                     static_cast<int>(header_.compression()))));
+  }
   if (expected_base_offset_.has_value() &&
       header_.base_offset != *expected_base_offset_) {
     return Fail(absl::DataLossError(absl::StrCat(
         where, ": base offset ", header_.base_offset, " where offset ",
         *expected_base_offset_, " was expected")));
+  }
+  // The offset after the batch becomes the next expected base offset.
+  if (header_.last_offset() >= kLogOffsetLimit) {
+    return Fail(absl::DataLossError(absl::StrCat(
+        where, ": last offset ", header_.last_offset(),
+        " is past the largest offset a log holds (", kLogOffsetLimit - 1,
+        ")")));
   }
   // Stream the CRC-covered bytes through the buffer.
   uint32_t crc = 0;

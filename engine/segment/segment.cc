@@ -53,17 +53,38 @@ absl::StatusOr<std::shared_ptr<Segment>> Segment::Create(
   ASSIGN_OR_RETURN(
       std::unique_ptr<File> log,
       env->OpenFile(segment->log_path_, OpenMode::kCreateExclusive));
-  ASSIGN_OR_RETURN(std::unique_ptr<Indexes> indexes,
-                   segment->CreateEmptyIndexes());
+  absl::StatusOr<std::unique_ptr<Indexes>> indexes =
+      segment->CreateEmptyIndexes();
+  if (!indexes.ok()) {
+    // A stray empty .log would later claim offsets the log appends
+    // elsewhere. If even the removal fails, the caller must remove it.
+    log.reset();
+    (void)RemoveFiles(env, directory, base_offset);
+    return indexes.status();
+  }
   {
     MutexLock lock(&segment->load_mu_);
     segment->InstallLogFileLocked(std::move(log));
-    segment->InstallIndexesLocked(std::move(indexes));
+    segment->InstallIndexesLocked(*std::move(indexes));
   }
   segment->max_timestamp_known_.store(true, std::memory_order_release);
   segment->active_ = true;
   segment->created_ms_ = env->NowMs();
   return segment;
+}
+
+absl::Status Segment::RemoveFiles(Env* env, const std::string& directory,
+                                  int64_t base_offset) {
+  absl::Status result;
+  for (absl::string_view suffix :
+       {kOffsetIndexFileSuffix, kTimeIndexFileSuffix, kLogFileSuffix}) {
+    absl::Status removed = env->RemoveFile(
+        JoinPath(directory, SegmentFileName(base_offset, suffix)));
+    if (!removed.ok() && !absl::IsNotFound(removed) && result.ok()) {
+      result = removed;
+    }
+  }
+  return result;
 }
 
 void Segment::Publish(uint64_t size, int64_t next_offset) {
@@ -275,8 +296,13 @@ absl::StatusOr<std::optional<int64_t>> Segment::RollingBaseTimestamp() {
 }
 
 absl::Status Segment::Seal() {
-  if (!active_) return absl::OkStatus();
   Indexes* indexes = indexes_ptr_.load(std::memory_order_acquire);
+  // Appendable indexes belong to the active segment, or to a closed one
+  // that recovery rebuilt; either way they are finished here.
+  if (indexes == nullptr || !indexes->appendable) {
+    active_ = false;
+    return absl::OkStatus();
+  }
   if (!empty()) {
     RETURN_IF_ERROR(indexes->time->MaybeAppend(cursor_.max_timestamp,
                                                cursor_.offset_of_max_timestamp,
@@ -329,24 +355,30 @@ absl::Status Segment::TruncateTo(int64_t offset) {
   // The cut may have replaced the file.
   File* log = log_file_ptr_.load(std::memory_order_acquire);
 
-  // Rebuild the writer's tail state from what is left.
-  const std::optional<TimestampOffset> time_entry =
-      loaded.indexes->time->LastEntry();
+  RETURN_IF_ERROR(RebuildWriterState(*log, *loaded.indexes));
+  Publish(position, offset);
+  return absl::OkStatus();
+}
+
+absl::Status Segment::RebuildWriterState(const File& log,
+                                         const Indexes& indexes) {
+  // The time index's last entry holds the largest timestamp up to its
+  // offset; every batch from the one holding that offset on is walked.
+  const std::optional<TimestampOffset> time_entry = indexes.time->LastEntry();
   cursor_ = IndexCursor{};
   cursor_.max_timestamp = time_entry ? time_entry->timestamp : kNoTimestamp;
   cursor_.offset_of_max_timestamp =
       time_entry ? time_entry->offset : base_offset_;
   last_batch_position_ = 0;
   rolling_base_timestamp_.reset();
-  if (position > 0) {
-    const OffsetPosition start =
-        time_entry ? loaded.indexes->offset->Lookup(time_entry->offset)
-                   : OffsetPosition{base_offset_, 0};
-    RETURN_IF_ERROR(WalkTail(*log, start));
+  if (!empty()) {
+    const OffsetPosition start = time_entry
+                                     ? indexes.offset->Lookup(time_entry->offset)
+                                     : OffsetPosition{base_offset_, 0};
+    RETURN_IF_ERROR(WalkTail(log, start));
   }
   max_timestamp_.store(cursor_.max_timestamp, std::memory_order_release);
   max_timestamp_known_.store(true, std::memory_order_release);
-  Publish(position, offset);
   return absl::OkStatus();
 }
 
@@ -367,15 +399,15 @@ absl::Status Segment::Delete() {
   // Open everything first so that slices in flight can still read after the
   // names are gone; a failure here only means there was nothing to keep.
   (void)Load();
-  absl::Status result = env_->RemoveFile(log_path_);
-  for (const std::string* path : {&offset_index_path_, &time_index_path_}) {
-    absl::Status removed = env_->RemoveFile(*path);
-    if (!removed.ok() && !absl::IsNotFound(removed) && result.ok()) {
-      result = removed;
-    }
-  }
+  // The .log goes first: while it stays, the segment stays whole. Once it
+  // is gone the segment is; an index that fails to go with it is an
+  // orphan the next open removes (and Create overwrites).
+  RETURN_IF_ERROR(env_->RemoveFile(log_path_));
   active_ = false;
-  return result;
+  for (const std::string* path : {&offset_index_path_, &time_index_path_}) {
+    (void)env_->RemoveFile(*path);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ReadSliceBytes(const Slice& slice, std::string* out) {

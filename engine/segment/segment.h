@@ -54,6 +54,7 @@ struct SegmentRecovery {
 class Segment : public std::enable_shared_from_this<Segment> {
  public:
   // Creates an empty active segment. kAlreadyExists if its .log exists.
+  // On failure it removes whatever files it created (RemoveFiles).
   static absl::StatusOr<std::shared_ptr<Segment>> Create(
       Env* env, const std::string& directory, int64_t base_offset,
       const SegmentOptions& options);
@@ -65,6 +66,11 @@ class Segment : public std::enable_shared_from_this<Segment> {
   static absl::StatusOr<std::shared_ptr<Segment>> Open(
       Env* env, const std::string& directory, int64_t base_offset,
       const SegmentOptions& options);
+
+  // Unlinks the three files of the segment at `base_offset`, those that
+  // exist: what a Create that failed part way left behind.
+  static absl::Status RemoveFiles(Env* env, const std::string& directory,
+                                  int64_t base_offset);
 
   ~Segment();
   Segment(const Segment&) = delete;
@@ -140,7 +146,9 @@ class Segment : public std::enable_shared_from_this<Segment> {
   absl::Status Activate();
   // Closes the active segment for appends: records its largest timestamp
   // and last batch in the indexes (so the next open finds both without
-  // reading data) and trims the index files to their entries.
+  // reading data) and trims the index files to their entries. A closed
+  // segment that Recover rebuilt (its indexes preallocated for appends) is
+  // finished the same way; any other closed segment is left as it is.
   absl::Status Seal();
   bool active() const { return active_; }
 
@@ -175,7 +183,9 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // fdatasync of the .log, then msync + fdatasync of the indexes.
   absl::Status Flush();
 
-  // Unlinks the three files. Holders of the segment (slices in flight) keep
+  // Unlinks the three files, the .log first: an error means the .log (and
+  // so the segment) is still there; indexes that fail to go are orphans
+  // the next open removes. Holders of the segment (slices in flight) keep
   // reading: the files are opened first if they were not.
   absl::Status Delete();
 
@@ -246,6 +256,10 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // to the end of the file, folding them into the writer's tail state.
   // kDataLoss if they do not parse or do not continue each other.
   absl::Status WalkTail(const File& log, OffsetPosition start);
+  // Resets what appends track (index cursor, last batch, rolling base)
+  // from the indexes and the batches after their last entries: for a
+  // segment that becomes the writer's again (truncation, a failed roll).
+  absl::Status RebuildWriterState(const File& log, const Indexes& indexes);
   void Publish(uint64_t size, int64_t next_offset);
 
   Env* const env_;

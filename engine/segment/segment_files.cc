@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/format/record_batch.h"
 
 namespace shiplog {
 namespace {
@@ -28,7 +29,12 @@ std::optional<int64_t> ParseSegmentFileName(absl::string_view file_name,
     }
   }
   int64_t base_offset = 0;
-  if (!absl::SimpleAtoi(digits, &base_offset)) return std::nullopt;
+  // A base past kLogOffsetLimit is no offset a log could have made, and
+  // offsets computed from it would overflow.
+  if (!absl::SimpleAtoi(digits, &base_offset) ||
+      base_offset > kLogOffsetLimit) {
+    return std::nullopt;
+  }
   return base_offset;
 }
 

@@ -18,7 +18,7 @@ inline constexpr absl::string_view kTimeIndexFileSuffix = ".timeindex";
 std::string SegmentFileName(int64_t base_offset, absl::string_view suffix);
 
 // The base offset in `file_name` if it is exactly 20 digits followed by
-// `suffix`; nullopt otherwise.
+// `suffix` and at most kLogOffsetLimit; nullopt otherwise.
 std::optional<int64_t> ParseSegmentFileName(absl::string_view file_name,
                                             absl::string_view suffix);
 

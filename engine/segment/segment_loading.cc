@@ -236,7 +236,8 @@ absl::Status Segment::WalkTail(const File& log, OffsetPosition start) {
                                : header.base_offset <= start.offset &&
                                      start.offset <= header.last_offset();
     if (!continues || header.records_count <= 0 ||
-        header.last_offset_delta != header.records_count - 1) {
+        header.last_offset_delta != header.records_count - 1 ||
+        header.last_offset() >= kLogOffsetLimit) {
       return absl::DataLossError(absl::StrCat(
           log_path_, ": batch at position ", scanner.position(),
           " holds offsets ", header.base_offset, "..", header.last_offset(),
@@ -348,6 +349,10 @@ absl::Status Segment::Activate() {
     }
     InstallIndexesLocked(std::move(indexes));
   }
+  // Appends continue from this segment's own tail, not from whatever the
+  // writer state held when it was last active (if it ever was).
+  RETURN_IF_ERROR(
+      RebuildWriterState(*CurrentLogFileLocked(), *index_sets_.back()));
   active_ = true;
   created_ms_ = env_->NowMs();
   return absl::OkStatus();

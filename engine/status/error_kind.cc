@@ -17,6 +17,8 @@ absl::string_view KindName(ErrorKind kind) {
       return "read-only";
     case ErrorKind::kClosed:
       return "closed";
+    case ErrorKind::kLowDiskSpace:
+      return "low-disk-space";
   }
   return "";
 }
@@ -35,7 +37,8 @@ std::optional<ErrorKind> GetErrorKind(const absl::Status& status) {
   if (!payload.has_value()) return std::nullopt;
   const std::string name(*payload);
   for (ErrorKind kind :
-       {ErrorKind::kLocked, ErrorKind::kReadOnly, ErrorKind::kClosed}) {
+       {ErrorKind::kLocked, ErrorKind::kReadOnly, ErrorKind::kClosed,
+        ErrorKind::kLowDiskSpace}) {
     if (KindName(kind) == name) return kind;
   }
   return std::nullopt;

@@ -18,6 +18,7 @@ enum class ErrorKind {
   kLocked,    // another writer holds the store
   kReadOnly,  // opened read-only, or turned read-only by a failed fsync
   kClosed,    // the store or log was closed
+  kLowDiskSpace,  // an append would leave less than min_free_bytes free
 };
 
 // `status` with `kind` attached (OK stays OK).

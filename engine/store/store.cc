@@ -24,7 +24,11 @@ void KeepFirstError(absl::Status* first, const absl::Status& next) {
 }  // namespace
 
 Store::Store(std::string path, const StoreOptions& options, Env* env)
-    : path_(std::move(path)), options_(options), env_(env) {}
+    : path_(std::move(path)),
+      options_(options),
+      env_(env),
+      free_space_guard_(std::make_shared<FreeSpaceGuard>(
+          env, path_, options.min_free_bytes)) {}
 
 Store::~Store() { (void)Close(); }
 
@@ -41,7 +45,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
       Annotate(options.default_log_config.Validate(), "default log settings"));
   Env* env = options.env != nullptr ? options.env : Env::Default();
   std::unique_ptr<Store> store(new Store(path, options, env));
-  RETURN_IF_ERROR(store->Load());
+  if (absl::Status loaded = store->Load(); !loaded.ok()) {
+    // A store that did not finish loading never shuts down cleanly: the
+    // logs it did not reach were not recovered, so no clean-shutdown
+    // marker may tell the next open to trust them.
+    MutexLock lock(&store->mu_);
+    store->closed_ = true;
+    return loaded;
+  }
   if (!options.read_only && options.maintenance_interval_ms > 0) {
     store->maintenance_thread_ =
         std::thread([raw = store.get()] { raw->MaintenanceLoop(); });
@@ -104,6 +115,11 @@ absl::Status Store::Load() {
     }
     RETURN_IF_ERROR(LoadLogLocked(name, {}, /*created=*/false).status());
   }
+  if (!options_.read_only && !clean_shutdown_) {
+    // The logs found may include one whose directory entry never became
+    // durable: make the store as loaded the durable one.
+    RETURN_IF_ERROR(env_->SyncDir(path_));
+  }
   last_checkpoint_ms_ = env_->NowMs();
   return absl::OkStatus();
 }
@@ -135,6 +151,7 @@ absl::StatusOr<std::shared_ptr<Log>> Store::LoadLogLocked(
   LogOpenOptions open_options;
   open_options.read_only = options_.read_only;
   open_options.clean_shutdown = created || clean_shutdown_;
+  open_options.free_space_guard = free_space_guard_;
   if (auto it = recovery_points_.find(name); it != recovery_points_.end()) {
     open_options.recovery_point = it->second;
   }

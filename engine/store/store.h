@@ -47,6 +47,10 @@ struct StoreOptions {
   int64_t maintenance_interval_ms = 1000;
   // How often the recovery-point and log-start checkpoints are written.
   int64_t checkpoint_interval_ms = 60 * 1000;
+  // Appends are refused (ErrorKind::kLowDiskSpace) when they would leave
+  // less than this many bytes available on the store's file system; 0
+  // turns the guard off.
+  uint64_t min_free_bytes = 0;
 };
 
 class Store {
@@ -122,6 +126,7 @@ class Store {
   const StoreOptions options_;
   Env* const env_;
   std::unique_ptr<FileLock> lock_;  // held by writable stores
+  const std::shared_ptr<FreeSpaceGuard> free_space_guard_;
 
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<Log>> logs_ ABSL_GUARDED_BY(mu_);

@@ -118,7 +118,9 @@ absl::StatusOr<std::vector<LogFiles>> StoreVerifier::ListLogs() {
        {&recovery_points_, &log_start_offsets_}) {
     for (const auto& [name, offset] : *checkpoint) {
       if (std::none_of(logs.begin(), logs.end(),
-                       [&](const LogFiles& log) { return log.name == name; })) {
+                       [&wanted = name](const LogFiles& log) {
+                         return log.name == wanted;
+                       })) {
         report_.notes.push_back(absl::StrCat("a checkpoint names log ", name,
                                              ", which does not exist"));
       }

@@ -81,6 +81,9 @@ class TestEnv final : public Env {
       const std::string& path) override {
     return base_->LockFile(path);
   }
+  absl::StatusOr<uint64_t> AvailableBytes(const std::string& path) override {
+    return base_->AvailableBytes(path);
+  }
   int64_t NowMs() override { return now_ms_.load(); }
 
  private:

@@ -1,5 +1,7 @@
 #include "tests/engine/test_util.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
@@ -8,10 +10,21 @@
 
 namespace shiplog::testing {
 
-TempDir::TempDir() {
+namespace {
+
+std::string DefaultTempBase() {
   const char* base = std::getenv("TMPDIR");
+  return base != nullptr && *base != '\0' ? base : "/tmp";
+}
+
+}  // namespace
+
+TempDir::TempDir() : TempDir(DefaultTempBase()) {}
+
+TempDir::TempDir(const std::string& base) {
   std::string templ = absl::StrCat(
-      base != nullptr && *base != '\0' ? base : "/tmp", "/shiplog-test-XXXXXX");
+      access(base.c_str(), W_OK) == 0 ? base : DefaultTempBase(),
+      "/shiplog-test-XXXXXX");
   if (mkdtemp(templ.data()) == nullptr) {
     ADD_FAILURE() << "mkdtemp(" << templ << ") failed";
   }

@@ -33,6 +33,10 @@ MATCHER_P2(StatusIs, code, message_matcher,
 class TempDir {
  public:
   TempDir();
+  // Under `base` instead (e.g. /dev/shm, where fsync costs nothing, for
+  // tests whose durability is modelled by a FaultInjectionEnv); falls back
+  // to the default when `base` is not a writable directory.
+  explicit TempDir(const std::string& base);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

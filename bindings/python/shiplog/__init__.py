@@ -30,6 +30,7 @@ SHIPLOG_ECORRUPT      CorruptData
 SHIPLOG_EREADONLY     ReadOnly
 SHIPLOG_ELOCKED       Locked
 SHIPLOG_ENOSPC        DiskFull              OSError
+SHIPLOG_ELOWSPACE     LowDiskSpace          OSError
 SHIPLOG_EIO           StorageIOError        OSError
 SHIPLOG_EPEERCLOSED   PeerClosed            ConnectionError
 SHIPLOG_ECLOSED       Closed
@@ -52,6 +53,7 @@ from shiplog._shiplog import (
     InvalidArgument,
     Locked,
     Log,
+    LowDiskSpace,
     Metrics,
     NotFound,
     OutOfRange,
@@ -79,6 +81,7 @@ __all__ = [
     "InvalidArgument",
     "Locked",
     "Log",
+    "LowDiskSpace",
     "Metrics",
     "NotFound",
     "OutOfRange",

@@ -110,6 +110,9 @@ class Locked(Error):
 class DiskFull(Error, OSError):
     """SHIPLOG_ENOSPC"""
 
+class LowDiskSpace(Error, OSError):
+    """SHIPLOG_ELOWSPACE"""
+
 class StorageIOError(Error, OSError):
     """SHIPLOG_EIO"""
 

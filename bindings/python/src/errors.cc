@@ -36,6 +36,9 @@ const ErrorClass kErrorClasses[] = {
     {"DiskFull", SHIPLOG_ENOSPC, &PyExc_OSError,
      "The disk is full. Nothing acknowledged was lost; later appends may "
      "succeed once space returns."},
+    {"LowDiskSpace", SHIPLOG_ELOWSPACE, &PyExc_OSError,
+     "The append would leave less than the store's min_free_bytes free: "
+     "refused before the disk is full, nothing written."},
     {"StorageIOError", SHIPLOG_EIO, &PyExc_OSError,
      "An I/O error from the operating system (EIO and the like)."},
     {"PeerClosed", SHIPLOG_EPEERCLOSED, &PyExc_ConnectionError,

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/format/record_batch.h"
 #include "engine/log/log.h"
+#include "engine/metrics/engine_metrics.h"
 #include "engine/segment/segment_files.h"
 #include "tests/engine/log/log_test_fixture.h"
 
@@ -221,6 +222,52 @@ TEST_F(LogRecoveryTest, GarbageAfterTheLastBatchIsCut) {
   EXPECT_EQ(log_->end_offset(), 10);
   EXPECT_EQ(log_->load_report().bytes_truncated, garbage.size());
   EXPECT_THAT(ReadValues(0), ElementsAreArray(ValuesOfBatches(5)));
+}
+
+// Found by tests/crash (SIGKILL during rolls): recovery rebuilt a closed
+// segment's indexes as an active segment's, preallocated to
+// segment.index.bytes and without the final entries a roll writes, and
+// nothing trimmed them. Every later reader mapped (read-only: copied) the
+// preallocated files, found them implausible and rebuilt them again:
+// reading a log of 500 such segments took 40 s.
+TEST_F(LogRecoveryTest, RecoveryLeavesClosedSegmentIndexesAsARollSealedThem) {
+  Open(SmallConfig());
+  for (int i = 0; i < 100; ++i) {
+    AppendValues(NumberedValues("v", i, 1), kTime + i);
+  }
+  const std::vector<int64_t> bases = log_->segment_base_offsets();
+  ASSERT_GT(bases.size(), 3u);
+  std::vector<std::string> sealed;
+  for (size_t i = 0; i + 1 < bases.size(); ++i) {
+    sealed.push_back(ReadFile(SegmentPath(bases[i], kOffsetIndexFileSuffix)));
+    sealed.push_back(ReadFile(SegmentPath(bases[i], kTimeIndexFileSuffix)));
+  }
+  log_.reset();
+
+  OpenAfterCrash(SmallConfig());
+  EXPECT_EQ(log_->load_report().segments_recovered,
+            static_cast<int>(bases.size()));
+  for (size_t i = 0; i + 1 < bases.size(); ++i) {
+    const std::string index =
+        ReadFile(SegmentPath(bases[i], kOffsetIndexFileSuffix));
+    const std::string time_index =
+        ReadFile(SegmentPath(bases[i], kTimeIndexFileSuffix));
+    // Sizes first: a preallocated file would print 4 KiB of zeros.
+    ASSERT_EQ(index.size(), sealed[2 * i].size()) << "segment " << bases[i];
+    ASSERT_EQ(time_index.size(), sealed[2 * i + 1].size())
+        << "segment " << bases[i];
+    EXPECT_TRUE(index == sealed[2 * i]) << "segment " << bases[i];
+    EXPECT_TRUE(time_index == sealed[2 * i + 1]) << "segment " << bases[i];
+  }
+  ASSERT_OK(log_->Close());
+
+  OpenAfterCleanShutdown(SmallConfig());
+  const EngineMetricsSnapshot before = TakeSnapshot(GlobalMetrics());
+  EXPECT_THAT(ReadValues(0), ElementsAreArray(NumberedValues("v", 0, 100)));
+  EXPECT_EQ(*log_->OffsetForTime(kTime + bases[1] + 1), bases[1] + 1);
+  EXPECT_EQ(TakeSnapshot(GlobalMetrics()).index_rebuilds,
+            before.index_rebuilds);
+  EXPECT_EQ(AppendValues({"next"}, kTime).base_offset, 100);
 }
 
 TEST_F(LogRecoveryTest, MissingIndexFilesAreRebuilt) {

@@ -17,6 +17,7 @@ using ::shiplog::testing::LogTest;
 using ::shiplog::testing::NumberedValues;
 using ::shiplog::testing::ReadAll;
 using ::shiplog::testing::StatusIs;
+using ::shiplog::testing::ValueRecords;
 using ::shiplog::testing::Values;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
@@ -273,6 +274,29 @@ TEST_F(LogTest, TruncateFullyAndStartAtRefusesANegativeOffset) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("negative offset")));
   EXPECT_EQ(log_->end_offset(), 1);
+}
+
+// Found by recovery_fuzz: a log whose end reached INT64_MAX (a segment
+// file named so) overflowed computing the offset after its next append; a
+// reset to INT64_MAX did the same. Offsets stop at kLogOffsetLimit.
+TEST_F(LogTest, AppendPastTheLogOffsetLimitIsOutOfRange) {
+  Open(SmallConfig());
+  ASSERT_OK(log_->TruncateFullyAndStartAt(kLogOffsetLimit - 2));
+  EXPECT_EQ(AppendValues({"a", "b"}).last_offset, kLogOffsetLimit - 1);
+  const std::vector<std::string> one_more = {"c"};
+  EXPECT_THAT(log_->Append(ValueRecords(one_more)),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("full")));
+  EXPECT_EQ(log_->end_offset(), kLogOffsetLimit);
+  EXPECT_THAT(ReadValues(kLogOffsetLimit - 2), ElementsAre("a", "b"));
+}
+
+TEST_F(LogTest, TruncateFullyAndStartAtRefusesAnOffsetPastTheLimit) {
+  Open(SmallConfig());
+  EXPECT_THAT(log_->TruncateFullyAndStartAt(kLogOffsetLimit + 1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("largest")));
+  ASSERT_OK(log_->TruncateFullyAndStartAt(kLogOffsetLimit));
+  EXPECT_EQ(log_->end_offset(), kLogOffsetLimit);
 }
 
 TEST_F(LogTest, FlushMessagesSyncsAndAdvancesTheCommittedOffset) {

@@ -1,5 +1,6 @@
 #include "engine/segment/segment.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -297,6 +298,74 @@ TEST_F(SegmentTest, RecoverKeepsValidBatchesAndCutsAGarbageTail) {
   ASSERT_OK_AND_ASSIGN(FileInfo info,
                        Env::Default()->Stat(Path(kLogFileSuffix)));
   EXPECT_EQ(info.size, valid);
+}
+
+// Found by recovery_fuzz: a segment file named 09223372036854775807.log
+// made a log whose next offset overflowed int64, and index entries of a
+// base that high overflowed too (index_fuzz). Such a name is no segment's.
+TEST(SegmentFileNameTest, BaseOffsetPastTheLogOffsetLimitIsNoSegmentName) {
+  EXPECT_EQ(ParseSegmentFileName(SegmentFileName(kLogOffsetLimit, ".log"),
+                                 kLogFileSuffix),
+            kLogOffsetLimit);
+  EXPECT_EQ(ParseSegmentFileName(SegmentFileName(kLogOffsetLimit + 1, ".log"),
+                                 kLogFileSuffix),
+            std::nullopt);
+  EXPECT_EQ(ParseSegmentFileName("09223372036854775807.log", kLogFileSuffix),
+            std::nullopt);
+  EXPECT_EQ(ParseSegmentFileName("99999999999999999999.log", kLogFileSuffix),
+            std::nullopt);
+}
+
+// Found by recovery_fuzz: recovery made each batch's last offset + 1 the
+// next batch's expected base, which overflowed for a batch ending at
+// INT64_MAX. Recovery keeps offsets below kLogOffsetLimit.
+TEST(SegmentRecoveryTest, RecoveryCutsABatchPastTheLogOffsetLimit) {
+  TempDir dir;
+  const int64_t base = kLogOffsetLimit - 1;
+  EncodedBatch last = EncodeBatch({"last"});
+  SetBaseOffset(last.bytes.data(), base);
+  EncodedBatch past = EncodeBatch({"past"});
+  SetBaseOffset(past.bytes.data(), kLogOffsetLimit);
+  {
+    ASSERT_OK_AND_ASSIGN(
+        auto file, Env::Default()->OpenFile(
+                       dir.Join(SegmentFileName(base, kLogFileSuffix)),
+                       OpenMode::kCreate));
+    ASSERT_OK(file->WriteAt(0, last.bytes + past.bytes));
+  }
+  ASSERT_OK_AND_ASSIGN(auto segment,
+                       Segment::Open(Env::Default(), dir.path(), base, {}));
+  ASSERT_OK_AND_ASSIGN(SegmentRecovery recovery, segment->Recover());
+  EXPECT_EQ(recovery.valid_bytes, last.bytes.size());
+  EXPECT_THAT(recovery.reason, HasSubstr("largest offset a log holds"));
+  EXPECT_EQ(segment->next_offset(), kLogOffsetLimit);
+}
+
+// Found by recovery_fuzz: recovery kept a batch with compression codec 6,
+// valid CRC and all, that ValidateBatch refuses, and readers then choked
+// on it. Recovery refuses what the validator refuses in a header.
+TEST_F(SegmentTest, RecoveryCutsABatchWithAnUnknownCodec) {
+  AppendValues({"a", "b"});
+  const uint64_t valid = segment_->size();
+  EncodedBatch unknown = EncodeBatch({"c"});
+  SetBaseOffset(unknown.bytes.data(), kBase + 2);
+  char* batch = unknown.bytes.data();
+  StoreBigEndian16(batch + kAttributesPosition, 6);
+  StoreBigEndian32(batch + kCrcPosition,
+                   ComputeBatchCrc(batch, unknown.bytes.size()));
+  segment_.reset();
+  {
+    ASSERT_OK_AND_ASSIGN(
+        auto file,
+        Env::Default()->OpenFile(Path(kLogFileSuffix), OpenMode::kReadWrite));
+    ASSERT_OK(file->WriteAt(valid, unknown.bytes));
+  }
+  ASSERT_OK_AND_ASSIGN(auto reopened, Segment::Open(Env::Default(), dir_.path(),
+                                                    kBase, options_));
+  ASSERT_OK_AND_ASSIGN(SegmentRecovery recovery, reopened->Recover());
+  EXPECT_EQ(recovery.valid_bytes, valid);
+  EXPECT_THAT(recovery.reason, HasSubstr("unknown compression codec 6"));
+  EXPECT_EQ(reopened->next_offset(), kBase + 2);
 }
 
 }  // namespace
