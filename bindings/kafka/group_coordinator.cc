@@ -115,7 +115,10 @@ void GroupCoordinator::PrepareRebalance(Group& group, int64_t now_ms) {
 std::string GroupCoordinator::ChooseProtocol(const Group& group) {
   // The first protocol of the leader's that every member supports.
   const Member& leader = group.members.at(group.leader);
-  for (const auto& [name, metadata] : leader.protocols) {
+  for (const auto& protocol : leader.protocols) {
+    // A named variable, not a structured binding: Clang 14 cannot capture
+    // those in a lambda.
+    const std::string& name = protocol.first;
     const bool everyone = std::all_of(
         group.members.begin(), group.members.end(), [&](const auto& m) {
           return std::any_of(
