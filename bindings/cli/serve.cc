@@ -47,7 +47,8 @@ absl::StatusOr<ServeOptions> ParseOptions(const ParsedFlags& flags) {
   }
   options.server.host = address->host;
   int port = 0;
-  absl::SimpleAtoi(address->port, &port);
+  // ParseHostPort let through only a decimal port in 0..65535.
+  (void)absl::SimpleAtoi(address->port, &port);
   options.server.port = static_cast<uint16_t>(port);
   if (const std::optional<std::string> metrics =
           flags.GetString("metrics-listen")) {
@@ -92,7 +93,7 @@ absl::Status Serve(const ServeOptions& options) {
   std::unique_ptr<kafka::MetricsHttpServer> metrics;
   if (options.metrics_listen) {
     int port = 0;
-    absl::SimpleAtoi(options.metrics_listen->port, &port);
+    (void)absl::SimpleAtoi(options.metrics_listen->port, &port);
     ASSIGN_OR_RETURN(metrics, kafka::MetricsHttpServer::Start(
                                   store.get(), options.metrics_listen->host,
                                   static_cast<uint16_t>(port)));

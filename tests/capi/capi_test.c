@@ -177,6 +177,7 @@ static void TestAppendAndRead(shiplog_store* store) {
 static void TestSlicesViewsAndCorruption(shiplog_store* store) {
   shiplog_log* log = NULL;
   shiplog_slice* slice = NULL;
+  shiplog_slice* past_end = NULL;
   shiplog_slice_info info;
   shiplog_view* view = NULL;
   const void* data = NULL;
@@ -208,7 +209,8 @@ static void TestSlicesViewsAndCorruption(shiplog_store* store) {
   free(copy);
 
   StartPhase("range and time errors");
-  CHECK_STATUS(SHIPLOG_ERANGE, shiplog_log_read(&slice, log, 99, 10));
+  CHECK_STATUS(SHIPLOG_ERANGE, shiplog_log_read(&past_end, log, 99, 10));
+  CHECK(past_end == NULL);
   CHECK(Contains(shiplog_last_error(), "past the end"));
   CHECK_STATUS(SHIPLOG_ENOTFOUND,
                shiplog_log_offset_for_time(&offset, log, INT64_MAX));

@@ -13,6 +13,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -74,8 +76,15 @@ bool KnownStatus(int status) {
          (status <= SHIPLOG_EINVAL && status >= SHIPLOG_ELOWSPACE);
 }
 
+// CAPI_FUZZ_TRACE=1 prints every call and its status: what a program does.
+bool Tracing() {
+  static const bool tracing = std::getenv("CAPI_FUZZ_TRACE") != nullptr;
+  return tracing;
+}
+
 // Every status must be one the header lists, and never SHIPLOG_ERROR.
 int Checked(int status, const char* call) {
+  if (Tracing()) std::fprintf(stderr, "%s -> %d\n", call, status);
   FUZZ_CHECK(KnownStatus(status), "%s returned %d (%s): %s", call, status,
              shiplog_status_str(status), shiplog_last_error());
   FUZZ_CHECK(shiplog_last_error() != nullptr, "shiplog_last_error is NULL");
@@ -159,7 +168,9 @@ class Program {
   // Operands are read in the order they appear in the input: each is read
   // into a local before the call that uses it.
   void Step() {
-    switch (static_cast<Op>(input_.Byte() % kOpCount)) {
+    const auto op = static_cast<Op>(input_.Byte() % kOpCount);
+    if (Tracing()) std::fprintf(stderr, "op %d\n", static_cast<int>(op));
+    switch (op) {
       case kOpenStore: return OpenStore();
       case kCloseStore: return CloseStore();
       case kFreeStore: return FreeStore();

@@ -15,6 +15,21 @@ import pytest
 # never a way to synchronise.
 TIMEOUT_S = 30
 
+# Variables for Python interpreters only (tests/python/CMakeLists.txt sets
+# them under ASan: the runtime preloaded, no leak detection). The programs
+# the suites start inherit the environment without them; a Python child
+# that imports shiplog gets them back from python_child_env().
+_PYTHON_ONLY = {
+    name: os.environ.pop(name)
+    for name in os.environ.get("SHIPLOG_PYTHON_ONLY_ENV", "").split()
+    if name in os.environ}
+
+
+def python_child_env(**variables):
+    """The environment for a child Python that imports shiplog: this one's,
+    with `variables` added."""
+    return {**os.environ, **_PYTHON_ONLY, **variables}
+
 
 class Shiplog:
     """Runs the `shiplog` binary."""

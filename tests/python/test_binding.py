@@ -18,6 +18,7 @@ import time
 import pytest
 
 import shiplog
+from conftest import python_child_env
 
 LOG = "events-0"
 TIMEOUT_S = 30
@@ -446,7 +447,8 @@ def test_a_second_writer_is_locked_out_by_pid(opened, store_dir):
          "except shiplog.Locked as error:\n"
          "    print(error.status, error)\n",
          str(store_dir)],
-        capture_output=True, text=True, timeout=TIMEOUT_S)
+        env=python_child_env(), capture_output=True, text=True,
+        timeout=TIMEOUT_S)
     assert child.returncode == 0, child.stderr
     assert child.stdout.startswith("-8 ")
     assert str(os.getpid()) in child.stdout
@@ -552,7 +554,8 @@ def test_the_readme_tour_runs(tmp_path):
     store = tmp_path / "events"
     code = match.group(1).replace('"/var/lib/events"', repr(str(store)))
     assert str(store) in code, "the tour no longer opens /var/lib/events"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True,
+    result = subprocess.run([sys.executable, "-c", code],
+                            env=python_child_env(), capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     # The tour appended 4 records and truncated the last batch of 3 away.

@@ -9,14 +9,13 @@ server never does: a partial trailing batch, batches at other offsets, a
 bad CRC. Every wait polls for a condition within TIMEOUT_S.
 """
 
-import os
 import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 
-from conftest import TIMEOUT_S
+from conftest import TIMEOUT_S, python_child_env
 from kafka_server_util import kcat, producer, send_all
 from replication_util import (FakeLeader, Follower, Leader, batch, log_bytes,
                               same_bytes, wait_for)
@@ -59,7 +58,7 @@ def python_env(shiplog):
     package = Path(shiplog.binary).resolve().parent.parent / "python"
     if not (package / "shiplog" / "__init__.py").exists():
         pytest.skip(f"no Python binding built in {package}")
-    return {**os.environ, "PYTHONPATH": str(package)}
+    return python_child_env(PYTHONPATH=str(package))
 
 
 def truncate_offline(shiplog, store, log, offset):
@@ -298,6 +297,8 @@ def test_a_trailing_partial_batch_is_left_for_the_next_fetch(cluster,
     follower = cluster.follower(tmp_path / "follower", leader)
     wait_for(lambda: log_bytes(follower.store, "t-0") == first + second,
              "both batches")
+    # The fetch past both follows their write: it may not have arrived yet.
+    wait_for(lambda: len(leader.fetch_offsets) >= 3, "a third fetch")
     assert leader.fetch_offsets[:3] == [0, 5, 10]
     assert follower.stop() == 0
 
