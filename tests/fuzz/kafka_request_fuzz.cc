@@ -9,6 +9,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <utility>
@@ -39,6 +41,12 @@ constexpr int32_t kMaxFrameBytes = 1 << 20;
 constexpr int kMaxSendCalls = 1024;
 constexpr int64_t kStartMs = 1'700'000'000'000;
 constexpr int64_t kMsPerRequest = 250;
+
+// KAFKA_FUZZ_TRACE=1 prints each request and how it was answered.
+bool Tracing() {
+  static const bool tracing = std::getenv("KAFKA_FUZZ_TRACE") != nullptr;
+  return tracing;
+}
 
 int DevNull() {
   static const int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -171,6 +179,13 @@ class Harness {
         break;
     }
     CheckDeliveries();
+    if (Tracing()) {
+      std::fprintf(stderr, "api %d v%d correlation %d: %s\n", header.api_key,
+                   header.api_version, header.correlation_id,
+                   !response.ok()             ? response.status().ToString().c_str()
+                   : response->has_value() ? "answered"
+                                           : "answer later");
+    }
     if (!response.ok()) {
       FUZZ_CHECK(absl::IsInvalidArgument(response.status()),
                  "api %d v%d: %s", header.api_key, header.api_version,
