@@ -320,9 +320,12 @@ def assert_indexes_sealed(log_dir):
     their entries, none left at its preallocated size (segment.index.bytes)
     as recovery once left them (LogRecoveryTest.
     RecoveryLeavesClosedSegmentIndexesAsARollSealedThem)."""
-    properties = (log_dir / "log.properties").read_text()
-    preallocated = int(re.search(r"^segment\.index\.bytes=(\d+)$",
-                                 properties, re.M)[1])
+    preallocated = 10 << 20  # the default, for a log without the file
+    # (a log whose creation was killed before it wrote log.properties)
+    properties = log_dir / "log.properties"
+    if properties.exists():
+        preallocated = int(re.search(r"^segment\.index\.bytes=(\d+)$",
+                                     properties.read_text(), re.M)[1])
     for path in log_dir.iterdir():
         if path.suffix in (".index", ".timeindex"):
             size = path.stat().st_size
