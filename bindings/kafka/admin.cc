@@ -87,6 +87,12 @@ TopicResult CreateTopic(Broker& broker, std::string name, int32_t partitions,
     return Failed(std::move(name), ErrorCode::kInvalidPartitions,
                   "a topic needs at least one partition");
   }
+  if (partitions > broker.options().max_partitions) {
+    return Failed(std::move(name), ErrorCode::kInvalidPartitions,
+                  absl::StrCat("a topic may have at most ",
+                               broker.options().max_partitions,
+                               " partitions, not ", partitions));
+  }
   if (absl::Status valid = Topics::CheckName(name, partitions); !valid.ok()) {
     return Failed(std::move(name), ErrorCode::kInvalidTopicException,
                   std::string(valid.message()));

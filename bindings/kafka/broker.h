@@ -22,6 +22,9 @@ struct BrokerOptions {
   // Partitions of a topic created on first use, or by a CreateTopics that
   // asks for the default (-1).
   int32_t default_partitions = 1;
+  // The most partitions CreateTopics gives a topic: each is a log, so one
+  // request must not be able to ask for 2^31 of them.
+  int32_t max_partitions = 1024;
   // How Fetch responses ship record sets (a shiplog_send_policy).
   int send_policy = SHIPLOG_SEND_SENDFILE;
   std::string cluster_id = "shiplog";

@@ -30,6 +30,9 @@ namespace shiplog::fuzz {
 namespace {
 
 constexpr int kMaxOps = 256;
+// Store opens (and reopens) cost a checkpoint and a lock each: a program
+// of nothing else would run for long and find nothing more.
+constexpr int kMaxStoreOpens = 8;
 constexpr size_t kLogSlots = 2;
 constexpr size_t kSliceSlots = 4;
 constexpr int kMaxRecordsRead = 1024;
@@ -318,6 +321,7 @@ class Program {
   // ---- Stores ----
 
   void OpenStore() {
+    if (++store_opens_ > kMaxStoreOpens) return;
     shiplog_store_options options = SHIPLOG_STORE_OPTIONS_INIT;
     const uint8_t flags = input_.Byte();
     options.maintenance_interval_ms = 0;  // no thread: runs stay repeatable
@@ -362,7 +366,7 @@ class Program {
 
   // A clean shutdown and a new open: every log must be found as it was.
   void ReopenStore() {
-    if (!Writable()) return;
+    if (!Writable() || ++store_opens_ > kMaxStoreOpens) return;
     std::vector<std::pair<size_t, int64_t>> ends;
     for (LogSlot& slot : logs_) {
       if (slot.handle != nullptr && !slot.stale) {
@@ -945,6 +949,7 @@ class Program {
   shiplog_store* store_ = nullptr;
   bool store_closed_ = false;
   bool store_read_only_ = false;
+  int store_opens_ = 0;
   std::array<LogSlot, kLogSlots> logs_;
   std::array<shiplog_slice*, kSliceSlots> slices_ = {};
   std::array<bool, kSliceSlots> stale_slices_ = {};

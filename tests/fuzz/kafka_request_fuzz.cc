@@ -125,7 +125,9 @@ class Harness {
                      SHIPLOG_OK,
                  "appending: %s", shiplog_last_error());
     }
-    broker_.emplace(store_.get(), *std::move(topics), BrokerOptions());
+    // Few partitions a topic: every one is a log made for this input.
+    broker_.emplace(store_.get(), *std::move(topics),
+                    BrokerOptions{.max_partitions = 16});
     groups_.emplace(*broker_, *std::move(offsets),
                     [this](uint64_t id, absl::StatusOr<Response> response) {
                       deliveries_.push_back({id, std::move(response)});

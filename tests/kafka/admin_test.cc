@@ -20,6 +20,7 @@
 namespace shiplog::kafka {
 namespace {
 
+using ::shiplog::kafka::testing::Encode;
 using ::shiplog::kafka::testing::TempStore;
 
 constexpr int16_t kDeleteTopics = static_cast<int16_t>(ApiKey::kDeleteTopics);
@@ -92,6 +93,58 @@ TEST_F(DeleteTopicsTest, RefusesToDeleteTheOffsetsTopic) {
   ASSERT_OK_AND_ASSIGN(OffsetStore offsets, OffsetStore::Open(store_.get()));
   ASSERT_TRUE(offsets.Find("group", "events", 0).has_value());
   EXPECT_EQ(offsets.Find("group", "events", 0)->offset, 42);
+}
+
+// The error code of each topic in the CreateTopics v0 response to a request
+// creating `name` with `partitions` partitions.
+ErrorCode CreateTopicV0(Broker& broker, const std::string& name,
+                        int32_t partitions) {
+  const std::string body = Encode([&](WireWriter& writer) {
+    writer.ArrayLength(1, /*compact=*/false);
+    writer.String(name, false);
+    writer.Int32(partitions);
+    writer.Int16(1);               // replication_factor
+    writer.ArrayLength(0, false);  // assignments
+    writer.ArrayLength(0, false);  // configs
+    writer.Int32(1000);            // timeout_ms
+  });
+  RequestHeader header;
+  header.api_key = static_cast<int16_t>(ApiKey::kCreateTopics);
+  header.api_version = 0;
+  header.correlation_id = 1;
+  WireReader request(body);
+  absl::StatusOr<Response> response =
+      HandleCreateTopics(broker, header, request);
+  EXPECT_OK(response);
+  if (!response.ok()) return ErrorCode::kUnknownServerError;
+  WireReader reader(response->parts[0].bytes);
+  reader.Int32();  // size
+  reader.Int32();  // correlation id
+  EXPECT_EQ(reader.ArrayLength(false), 1);
+  EXPECT_EQ(reader.String(false), name);
+  const auto error = static_cast<ErrorCode>(reader.Int16());
+  EXPECT_TRUE(reader.ok()) << reader.error();
+  return error;
+}
+
+// Found by kafka_request_fuzz: a CreateTopics asking for 524291
+// partitions made the server create half a million logs, one request
+// taking minutes and the disk with it. A topic gets at most
+// max_partitions.
+TEST(CreateTopicsTest, RefusesMorePartitionsThanMaxPartitions) {
+  TempStore store;
+  ASSERT_OK_AND_ASSIGN(Topics topics, Topics::Load(store.get()));
+  Broker broker(store.get(), std::move(topics),
+                BrokerOptions{.max_partitions = 2});
+
+  EXPECT_EQ(CreateTopicV0(broker, "huge", 524291),
+            ErrorCode::kInvalidPartitions);
+  EXPECT_EQ(CreateTopicV0(broker, "three", 3), ErrorCode::kInvalidPartitions);
+  EXPECT_EQ(CreateTopicV0(broker, "two", 2), ErrorCode::kNone);
+
+  EXPECT_EQ(broker.topics().PartitionCount("huge"), 0);
+  EXPECT_EQ(broker.topics().PartitionCount("three"), 0);
+  EXPECT_EQ(broker.topics().PartitionCount("two"), 2);
 }
 
 }  // namespace
