@@ -64,7 +64,8 @@ int64_t Log::end_offset() const {
 
 uint64_t Log::size_bytes() const {
   uint64_t total = 0;
-  for (const auto& segment : *segments()) total += segment->size();
+  const std::shared_ptr<const SegmentList> list = segments();
+  for (const auto& segment : *list) total += segment->size();
   return total;
 }
 
@@ -72,7 +73,8 @@ size_t Log::segment_count() const { return segments()->size(); }
 
 std::vector<int64_t> Log::segment_base_offsets() const {
   std::vector<int64_t> bases;
-  for (const auto& segment : *segments()) {
+  const std::shared_ptr<const SegmentList> list = segments();
+  for (const auto& segment : *list) {
     bases.push_back(segment->base_offset());
   }
   return bases;
@@ -300,7 +302,10 @@ absl::Status Log::FlushTo(int64_t target) {
   if (target <= recovery_point) return absl::OkStatus();
   const int64_t unflushed = unflushed_records_.load(std::memory_order_acquire);
   absl::Status status;
-  for (const auto& segment : *segments()) {
+  // The list held for the whole loop: `*segments()` in the loop header
+  // would drop the reference at once, and retention may free the list.
+  const std::shared_ptr<const SegmentList> list = segments();
+  for (const auto& segment : *list) {
     if (segment->next_offset() <= recovery_point) continue;
     if (segment->base_offset() >= target) break;
     status = segment->Flush();
