@@ -302,8 +302,6 @@ absl::Status Log::FlushTo(int64_t target) {
   if (target <= recovery_point) return absl::OkStatus();
   const int64_t unflushed = unflushed_records_.load(std::memory_order_acquire);
   absl::Status status;
-  // The list held for the whole loop: `*segments()` in the loop header
-  // would drop the reference at once, and retention may free the list.
   const std::shared_ptr<const SegmentList> list = segments();
   for (const auto& segment : *list) {
     if (segment->next_offset() <= recovery_point) continue;

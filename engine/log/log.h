@@ -228,6 +228,8 @@ class Log {
   absl::Status MaybeFlushForCount();
   absl::Status FlushTo(int64_t target);
   SegmentOptions segment_options() const;
+  // Keep the result while using its segments: a loop over `*segments()`
+  // drops it at once, and a retention pass may then free the list.
   std::shared_ptr<const SegmentList> segments() const;
   void PublishSegments(SegmentList segments);
   // Removes the given head segments from the list and unlinks them.

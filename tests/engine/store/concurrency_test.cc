@@ -105,5 +105,49 @@ TEST(ConcurrencyTest, OneWriterManyReadersAndRetentionAtOnce) {
   ASSERT_OK(store->Close());
 }
 
+// Found by ASan: Log::FlushTo looped over `*segments()`, a list only the
+// loop header's temporary held, so a retention pass that published a new
+// list during an fdatasync freed the one the loop was reading.
+TEST(ConcurrencyTest, FlushesBesideRetentionKeepTheSegmentListTheyRead) {
+  TempDir dir;
+  StoreOptions options;
+  options.maintenance_interval_ms = 0;
+  ASSERT_OK_AND_ASSIGN(auto store, Store::Open(dir.Join("store"), options));
+  LogConfigOverrides overrides;
+  overrides.segment_bytes = 1024;
+  overrides.retention_bytes = 4096;
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<Log> log,
+                       store->OpenLog("flushed", overrides));
+
+  constexpr int kBatches = 2000;
+  std::atomic<bool> writer_done{false};
+  std::thread writer([&] {
+    for (int b = 0; b < kBatches; ++b) {
+      ASSERT_OK(log->Append(ValueRecords({absl::StrCat("record-", b)})));
+    }
+    writer_done = true;
+  });
+  // Each flush fdatasyncs the segments rolled since the last one, one
+  // after another: time for retention to publish a new list meanwhile.
+  std::thread flusher([&] {
+    while (!writer_done) ASSERT_OK(log->Flush());
+  });
+  std::atomic<int64_t> segments_deleted{0};
+  std::thread retention([&] {
+    while (!writer_done) {
+      absl::StatusOr<RetentionResult> result = log->EnforceRetention(0);
+      ASSERT_OK(result);
+      segments_deleted += result->segments_deleted;
+    }
+  });
+  writer.join();
+  flusher.join();
+  retention.join();
+
+  EXPECT_GT(segments_deleted.load(), 0);
+  EXPECT_EQ(log->end_offset(), kBatches);
+  ASSERT_OK(store->Close());
+}
+
 }  // namespace
 }  // namespace shiplog
