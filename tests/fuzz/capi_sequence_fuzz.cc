@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -290,10 +291,12 @@ class Program {
     return kChoices[input_.Byte() % std::size(kChoices)];
   }
 
-  int64_t PickSetting(std::initializer_list<int64_t> choices) {
+  // One of `choices`, or any value up to `most` (a u32 operand).
+  int64_t PickSetting(std::initializer_list<int64_t> choices,
+                      uint32_t most = std::numeric_limits<uint32_t>::max()) {
     const uint8_t choice = input_.Byte();
     if (choice % (choices.size() + 1) == choices.size()) {
-      return static_cast<int64_t>(input_.U32());
+      return static_cast<int64_t>(std::min(input_.U32(), most));
     }
     return *(choices.begin() + choice % (choices.size() + 1));
   }
@@ -304,7 +307,11 @@ class Program {
     if ((flags & 0x80) != 0) options.version = 99;
     options.create_if_missing = (flags & 0x40) == 0;
     options.segment_bytes = PickSetting({SHIPLOG_UNSET, 61, 200, 1024, 0});
-    options.segment_index_bytes = PickSetting({SHIPLOG_UNSET, 64, 256, 63});
+    // Index files are preallocated to this, and the index reader copies
+    // them whole: a 2 GiB one costs seconds and gigabytes, and finds
+    // nothing a 1 MiB one does not.
+    options.segment_index_bytes =
+        PickSetting({SHIPLOG_UNSET, 64, 256, 63}, 1 << 20);
     options.index_interval_bytes = PickSetting({SHIPLOG_UNSET, 0, 64, -5});
     if ((flags & 0x01) != 0) {
       options.retention_bytes = PickSetting({-1, 0, 500});
