@@ -52,8 +52,8 @@ def iterations(default):
 
 
 def budget_s(default):
-    """A test's time bound: it stops at its iteration count or here, which
-    comes first (a loaded machine does fewer iterations, never hangs)."""
+    """A test's time bound: past its minimum iterations it stops at its
+    iteration count or here, whichever comes first (Deadline.keep_going)."""
     return default * max(1.0, SCALE)
 
 
@@ -63,6 +63,13 @@ class Deadline:
 
     def remaining(self):
         return self.end - time.monotonic()
+
+    def keep_going(self, done, target, minimum):
+        """Whether a loop that has run `done` iterations runs another:
+        always up to `minimum` (a loaded machine takes longer; it does not
+        test less), then on to `target` while time remains."""
+        return done < min(target, minimum) or (
+            done < target and self.remaining() > 0)
 
     def check(self, what):
         assert self.remaining() > 0, f"deadline passed: {what}"

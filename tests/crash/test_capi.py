@@ -138,7 +138,7 @@ def test_sigkill_capi_writer(tool, rng, stats, work_dir, mode):
     loop = None
     started = time.monotonic()
     try:
-        while stats.iterations < target and deadline.remaining() > 0:
+        while deadline.keep_going(stats.iterations, target, 10):
             run = stats.iterations
             if loop is None or (mode == "torn" and run % 4 == 0):
                 # Torn runs write 18 MiB each: a fresh store now and then

@@ -50,7 +50,7 @@ def test_sigkill_keeps_every_printed_offset(tool, rng, stats, work_dir):
     started = time.monotonic()
     loop = None
     try:
-        while stats.iterations < target and deadline.remaining() > 0:
+        while deadline.keep_going(stats.iterations, target, 50):
             if loop is None or loop.run >= RUNS_PER_STORE:
                 if loop is not None:
                     finish_store(loop)

@@ -46,8 +46,8 @@ def test_sigkill_during_roll_and_retention(tool, rng, stats, work_dir):
 
     def next_iteration():
         with lock:
-            if (failed.is_set() or stats.iterations >= target
-                    or deadline.remaining() <= 0):
+            if failed.is_set() or not deadline.keep_going(
+                    stats.iterations, target, 30):
                 return False
             stats.iterations += 1
             return True

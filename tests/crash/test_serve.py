@@ -123,7 +123,7 @@ def test_sigkill_serve_mid_produce(tool, rng, stats, work_dir):
     model = LogModel()
     started = time.monotonic()
     try:
-        while stats.iterations < target and deadline.remaining() > 0:
+        while deadline.keep_going(stats.iterations, target, 20):
             run = stats.iterations
             what = f"server run {run}"
             server = start(tool, store, work_dir)
