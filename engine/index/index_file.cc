@@ -109,9 +109,10 @@ absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::OpenReadOnly(
   ASSIGN_OR_RETURN(Mapping mapping,
                    env->MapFile(*existing.file, existing.size, false));
   const size_t entries = existing.size / entry_size;
-  return std::unique_ptr<IndexFile>(
-      new IndexFile(std::move(existing.file), std::move(mapping), entry_size,
-                    entries, entries, false));
+  // A mapping outlives its descriptor: a closed segment's index costs a
+  // mapping but no descriptor (the segment cache counts both).
+  return std::unique_ptr<IndexFile>(new IndexFile(
+      nullptr, std::move(mapping), entry_size, entries, entries, false));
 }
 
 absl::StatusOr<std::unique_ptr<IndexFile>> IndexFile::ReadSnapshot(

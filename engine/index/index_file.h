@@ -38,7 +38,8 @@ class IndexFile {
       Env* env, const std::string& path, size_t entry_size, uint64_t max_bytes,
       size_t valid_entries);
 
-  // Opens a trimmed index read-only; every entry in the file counts.
+  // Opens a trimmed index read-only; every entry in the file counts. Only
+  // the mapping is kept: the descriptor is closed once the file is mapped.
   // kDataLoss if the file size is not a whole number of entries.
   static absl::StatusOr<std::unique_ptr<IndexFile>> OpenReadOnly(
       Env* env, const std::string& path, size_t entry_size);
@@ -65,6 +66,10 @@ class IndexFile {
   size_t entries() const { return entries_.load(std::memory_order_acquire); }
   size_t max_entries() const { return max_entries_; }
   bool writable() const { return writable_; }
+  // Whether the index keeps a descriptor open (appendable files do, for
+  // Trim and Flush) and a mapping (all but empty read-only files).
+  bool holds_file() const { return file_ != nullptr; }
+  bool mapped() const { return !mapping_.empty(); }
   // The bytes of entry `slot`, which must be below entries().
   const char* entry(size_t slot) const {
     return mapping_.data() + slot * entry_size_;
@@ -101,7 +106,8 @@ class IndexFile {
   IndexFile(std::unique_ptr<File> file, Mapping mapping, size_t entry_size,
             size_t max_entries, size_t entries, bool writable);
 
-  std::unique_ptr<File> file_;  // null for in-memory indexes
+  // Null for in-memory and read-only indexes.
+  std::unique_ptr<File> file_;
   Mapping mapping_;
   const size_t entry_size_;
   const size_t warm_entries_;  // kWarmSectionBytes of entries

@@ -71,6 +71,8 @@ class OffsetIndex {
 
   absl::Status Trim() { return file_->Trim(); }
   absl::Status Flush() { return file_->Flush(); }
+  // The file underneath, for what it holds open.
+  const IndexFile& file() const { return *file_; }
 
  private:
   uint32_t RelativeOffsetAt(size_t slot) const {

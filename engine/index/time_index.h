@@ -70,6 +70,8 @@ class TimeIndex {
 
   absl::Status Trim() { return file_->Trim(); }
   absl::Status Flush() { return file_->Flush(); }
+  // The file underneath, for what it holds open.
+  const IndexFile& file() const { return *file_; }
 
  private:
   int64_t TimestampAt(size_t slot) const {

@@ -73,14 +73,32 @@ struct FileInfo {
   uint64_t inode = 0;
 };
 
+// The modes new files and directories get, before the umask.
+struct FilePermissions {
+  uint32_t file_mode = 0640;
+  uint32_t directory_mode = 0750;
+
+  // kInvalidArgument for bits beyond 0777, or modes that would lock the
+  // owner out (files need 0600, directories 0700).
+  absl::Status Validate() const;
+  friend bool operator==(const FilePermissions&,
+                         const FilePermissions&) = default;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
 
-  // The process-wide POSIX Env. Never destroyed; safe to use from any thread.
+  // The process-wide POSIX Env, with the default FilePermissions. Never
+  // destroyed; safe to use from any thread.
   static Env* Default();
+  // A POSIX Env that creates files and directories with `permissions`.
+  // Never destroyed either (segments may outlive the store that opened
+  // them): one instance per distinct permissions. Errors as Validate.
+  static absl::StatusOr<Env*> Posix(const FilePermissions& permissions);
 
-  // Opens `path`; new files get mode 0640 (before umask).
+  // Opens `path`; new files get the Env's file mode (POSIX: 0640 by
+  // default, before umask).
   virtual absl::StatusOr<std::unique_ptr<File>> OpenFile(
       const std::string& path, OpenMode mode) = 0;
 
@@ -102,8 +120,8 @@ class Env {
   // copies instead. The default, for Envs that model files a link would
   // bypass, fails with kUnimplemented: such callers always copy.
   virtual absl::Status LinkFile(const std::string& from, const std::string& to);
-  // Creates a directory with mode 0750 (before umask). kAlreadyExists if
-  // anything exists at `path`.
+  // Creates a directory with the Env's directory mode (POSIX: 0750 by
+  // default, before umask). kAlreadyExists if anything exists at `path`.
   virtual absl::Status CreateDir(const std::string& path) = 0;
   // Removes an empty directory.
   virtual absl::Status RemoveDir(const std::string& path) = 0;

@@ -9,14 +9,20 @@
 
 #include <cerrno>
 #include <ctime>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "engine/io/env.h"
 #include "engine/metrics/engine_metrics.h"
 #include "engine/status/errno_status.h"
 #include "engine/status/error_kind.h"
+#include "engine/status/status_macros.h"
+#include "engine/sync/mutex.h"
 
 namespace shiplog {
 namespace {
@@ -125,6 +131,9 @@ class PosixFileLock final : public FileLock {
 
 class PosixEnv final : public Env {
  public:
+  explicit PosixEnv(const FilePermissions& permissions)
+      : permissions_(permissions) {}
+
   absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path,
                                                  OpenMode mode) override {
     int flags = O_CLOEXEC;
@@ -144,7 +153,7 @@ class PosixEnv final : public Env {
     }
     int fd;
     do {
-      fd = open(path.c_str(), flags, 0640);
+      fd = open(path.c_str(), flags, permissions_.file_mode);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
     return std::make_unique<PosixFile>(path, fd);
@@ -195,7 +204,7 @@ class PosixEnv final : public Env {
   }
 
   absl::Status CreateDir(const std::string& path) override {
-    if (mkdir(path.c_str(), 0750) != 0) {
+    if (mkdir(path.c_str(), permissions_.directory_mode) != 0) {
       return ErrnoToStatus(errno, absl::StrCat("create directory ", path));
     }
     return absl::OkStatus();
@@ -256,7 +265,8 @@ class PosixEnv final : public Env {
 
   absl::StatusOr<std::unique_ptr<FileLock>> LockFile(
       const std::string& path) override {
-    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC,
+                        permissions_.file_mode);
     if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int lock_error = errno;
@@ -310,13 +320,47 @@ class PosixEnv final : public Env {
     }
     return absl::StrCat(pid);
   }
+
+  const FilePermissions permissions_;
 };
 
 }  // namespace
 
+absl::Status FilePermissions::Validate() const {
+  if ((file_mode & ~0777u) != 0 || (file_mode & 0600u) != 0600u) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "file mode %04o must lie within 0777 and let the owner read and "
+        "write (0600)",
+        file_mode));
+  }
+  if ((directory_mode & ~0777u) != 0 || (directory_mode & 0700u) != 0700u) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "directory mode %04o must lie within 0777 and let the owner list, "
+        "enter and change it (0700)",
+        directory_mode));
+  }
+  return absl::OkStatus();
+}
+
 Env* Env::Default() {
-  static Env* const env = new PosixEnv();
+  static Env* const env = new PosixEnv(FilePermissions{});
   return env;
+}
+
+absl::StatusOr<Env*> Env::Posix(const FilePermissions& permissions) {
+  RETURN_IF_ERROR(permissions.Validate());
+  if (permissions == FilePermissions{}) return Default();
+  // Few stores ask for other modes, and each distinct pair is one small
+  // object for the life of the process.
+  static Mutex mu;
+  static auto* const envs =
+      new std::vector<std::pair<FilePermissions, std::unique_ptr<Env>>>();
+  MutexLock lock(&mu);
+  for (const auto& [known, env] : *envs) {
+    if (known == permissions) return env.get();
+  }
+  envs->emplace_back(permissions, std::make_unique<PosixEnv>(permissions));
+  return envs->back().second.get();
 }
 
 }  // namespace shiplog

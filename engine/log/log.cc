@@ -43,7 +43,8 @@ SegmentOptions Log::segment_options() const {
       .index_interval_bytes =
           static_cast<uint32_t>(current.index_interval_bytes),
       .max_index_bytes = static_cast<uint64_t>(current.max_index_bytes),
-      .read_only = read_only_};
+      .read_only = read_only_,
+      .cache = segment_cache_};
 }
 
 std::shared_ptr<const Log::SegmentList> Log::segments() const {

@@ -52,6 +52,9 @@ struct LogOpenOptions {
   int64_t log_start_offset = 0;
   // The store's guard of min_free_bytes (none: no guard).
   std::shared_ptr<FreeSpaceGuard> free_space_guard;
+  // The store's bound on what idle closed segments hold open (none: they
+  // keep their files until they are destroyed).
+  std::shared_ptr<SegmentCache> segment_cache;
 };
 
 // What opening the log found and did.
@@ -242,6 +245,7 @@ class Log {
   const bool read_only_;
   LogLoadReport load_report_;
   std::shared_ptr<FreeSpaceGuard> free_space_guard_;
+  std::shared_ptr<SegmentCache> segment_cache_;
 
   mutable Mutex config_mu_;
   LogConfig config_ ABSL_GUARDED_BY(config_mu_);

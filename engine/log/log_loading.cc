@@ -46,6 +46,7 @@ absl::StatusOr<std::shared_ptr<Log>> Log::Open(Env* env,
 
 absl::Status Log::Load(const LogOpenOptions& options) {
   free_space_guard_ = options.free_space_guard;
+  segment_cache_ = options.segment_cache;
   ASSIGN_OR_RETURN(const std::vector<std::string> names,
                    env_->ListDir(directory_));
   std::vector<int64_t> bases;
@@ -92,7 +93,12 @@ absl::Status Log::Load(const LogOpenOptions& options) {
       // closed segment's are sealed as its roll sealed them, or every
       // later reader maps (or copies) segment.index.bytes per file, finds
       // them implausible and rebuilds them again.
-      if (!last) RETURN_IF_ERROR(segment->Seal());
+      // Flushed at once, as a roll flushes what it seals: a closed segment
+      // with unwritten changes keeps its files open (SegmentCache).
+      if (!last) {
+        RETURN_IF_ERROR(segment->Seal());
+        if (!read_only_) RETURN_IF_ERROR(segment->Flush());
+      }
     } else if (last) {
       ASSIGN_OR_RETURN(const std::optional<SegmentRecovery> recovery,
                        segment->LoadTail());

@@ -49,6 +49,7 @@ EngineMetricsSnapshot TakeSnapshot(const EngineMetrics& metrics) {
       metrics.bytes_truncated_by_recovery.Value();
   snapshot.crc_failures = metrics.crc_failures.Value();
   snapshot.index_rebuilds = metrics.index_rebuilds.Value();
+  snapshot.segment_releases = metrics.segment_releases.Value();
   return snapshot;
 }
 

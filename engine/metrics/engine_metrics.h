@@ -86,6 +86,9 @@ struct EngineMetrics {
   Counter bytes_truncated_by_recovery;
   Counter crc_failures;
   Counter index_rebuilds;
+  // Idle segments whose files the segment cache closed to stay within its
+  // caps (reopened on their next use).
+  Counter segment_releases;
 };
 
 // The instance the engine counts into. Created on first use and never
@@ -117,6 +120,7 @@ struct EngineMetricsSnapshot {
   uint64_t bytes_truncated_by_recovery = 0;
   uint64_t crc_failures = 0;
   uint64_t index_rebuilds = 0;
+  uint64_t segment_releases = 0;
 };
 
 EngineMetricsSnapshot TakeSnapshot(const EngineMetrics& metrics);

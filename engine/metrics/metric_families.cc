@@ -128,7 +128,11 @@ void AddEngineFamilies(const EngineMetricsSnapshot& engine,
         MetricUnit::kCount, count(engine.crc_failures)},
        {"shiplog_index_rebuilds_total",
         "Offset and time indexes rebuilt from their segment.",
-        MetricUnit::kCount, count(engine.index_rebuilds)}});
+        MetricUnit::kCount, count(engine.index_rebuilds)},
+       {"shiplog_segment_releases_total",
+        "Idle segments whose files were closed to stay within the caps on "
+        "open descriptors and mappings.",
+        MetricUnit::kCount, count(engine.segment_releases)}});
 }
 
 void AddLogFamilies(absl::Span<const LogGauges> logs,

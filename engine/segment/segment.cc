@@ -39,7 +39,9 @@ Segment::Segment(Env* env, const std::string& directory, int64_t base_offset,
   cursor_.offset_of_max_timestamp = base_offset;
 }
 
-Segment::~Segment() = default;
+Segment::~Segment() {
+  if (options_.cache != nullptr) options_.cache->Forget(this);
+}
 
 absl::StatusOr<std::shared_ptr<Segment>> Segment::Create(
     Env* env, const std::string& directory, int64_t base_offset,
@@ -138,6 +140,7 @@ absl::Status Segment::Append(absl::string_view bytes,
         absl::StrCat(log_path_, ": ", bytes.size(),
                      " more bytes would pass the 2 GiB segment limit"));
   }
+  unflushed_.store(true, std::memory_order_release);
   absl::Status written = log->WriteAt(start, bytes);
   if (!written.ok()) {
     // Leave no partial batch behind; if even this fails, recovery will.
@@ -300,9 +303,13 @@ absl::Status Segment::Seal() {
   // Appendable indexes belong to the active segment, or to a closed one
   // that recovery rebuilt; either way they are finished here.
   if (indexes == nullptr || !indexes->appendable) {
+    MutexLock lock(&load_mu_);
     active_ = false;
     return absl::OkStatus();
   }
+  // The entries and trims below are writes: the segment stays pinned until
+  // a Flush makes them durable.
+  if (!options_.read_only) unflushed_.store(true, std::memory_order_release);
   if (!empty()) {
     RETURN_IF_ERROR(indexes->time->MaybeAppend(cursor_.max_timestamp,
                                                cursor_.offset_of_max_timestamp,
@@ -316,6 +323,7 @@ absl::Status Segment::Seal() {
   }
   RETURN_IF_ERROR(indexes->offset->Trim());
   RETURN_IF_ERROR(indexes->time->Trim());
+  MutexLock lock(&load_mu_);
   indexes->appendable = false;
   active_ = false;
   return absl::OkStatus();
@@ -341,6 +349,9 @@ absl::Status Segment::TruncateTo(int64_t offset) {
         absl::StrCat(log_path_, ": cannot truncate to offset ", offset,
                      " outside [", base_offset_, ", ", next, "]"));
   }
+  // A cut is a write: the segment cache must not release the files now.
+  unflushed_.store(true, std::memory_order_release);
+  ReportToCache(/*idle=*/false, {});
   ASSIGN_OR_RETURN(const Loaded loaded, Load());
   ASSIGN_OR_RETURN(const uint64_t position, BatchStartPosition(offset));
   // Readers load the next offset first: lower it before the size.
@@ -383,26 +394,55 @@ absl::Status Segment::RebuildWriterState(const File& log,
 }
 
 absl::Status Segment::Flush() {
-  File* log = log_file_ptr_.load(std::memory_order_acquire);
-  Indexes* indexes = indexes_ptr_.load(std::memory_order_acquire);
-  // A segment never loaded in this process has nothing unwritten.
-  if (log == nullptr) return absl::OkStatus();
-  RETURN_IF_ERROR(log->Sync());
-  if (indexes != nullptr) {
-    RETURN_IF_ERROR(indexes->offset->Flush());
-    RETURN_IF_ERROR(indexes->time->Flush());
+  std::shared_ptr<File> log;
+  std::shared_ptr<Indexes> indexes;
+  {
+    MutexLock lock(&load_mu_);
+    log = log_file_;
+    indexes = indexes_;
   }
+  // A segment never loaded in this process, or one the cache released
+  // (only idle ones are: flushed), has nothing unwritten.
+  if (log == nullptr) return absl::OkStatus();
+  // Cleared before the syncs: a write that lands meanwhile sets it again.
+  const bool was_unflushed = unflushed_.exchange(false);
+  absl::Status synced = log->Sync();
+  if (synced.ok() && indexes != nullptr) synced = indexes->offset->Flush();
+  if (synced.ok() && indexes != nullptr) synced = indexes->time->Flush();
+  if (!synced.ok()) {
+    if (was_unflushed) unflushed_.store(true, std::memory_order_release);
+    return synced;
+  }
+  if (!was_unflushed) return absl::OkStatus();
+  // A closed segment is idle from here on: its files count against the
+  // cache's limits now, not only once a reader touches them. (Only then:
+  // a flush is no use, and must not make the segment look recently used.)
+  bool idle = false;
+  SegmentUsage usage;
+  {
+    MutexLock lock(&load_mu_);
+    idle = IdleLocked();
+    if (idle) usage = UsageLocked();
+  }
+  if (idle) ReportToCache(idle, usage);
   return absl::OkStatus();
 }
 
 absl::Status Segment::Delete() {
   // Open everything first so that slices in flight can still read after the
-  // names are gone; a failure here only means there was nothing to keep.
-  (void)Load();
+  // names are gone (a failure here only means there was nothing to keep),
+  // and keep it open: nothing could be reopened once the names are gone.
+  {
+    MutexLock lock(&load_mu_);
+    (void)LoadLocked();
+    deleted_ = true;
+  }
+  ReportToCache(/*idle=*/false, {});
   // The .log goes first: while it stays, the segment stays whole. Once it
   // is gone the segment is; an index that fails to go with it is an
   // orphan the next open removes (and Create overwrites).
   RETURN_IF_ERROR(env_->RemoveFile(log_path_));
+  MutexLock lock(&load_mu_);
   active_ = false;
   for (const std::string* path : {&offset_index_path_, &time_index_path_}) {
     (void)env_->RemoveFile(*path);

@@ -4,7 +4,10 @@
 // A segment is either active (the newest of its log: appends land here, its
 // indexes are preallocated and mapped read-write) or closed (immutable; its
 // file and indexes are opened lazily on first use, so opening a log with
-// many segments reads no segment data).
+// many segments reads no segment data). A closed segment whose data is
+// flushed registers what it holds open with the store's SegmentCache, which
+// may tell it to let go (ReleaseFiles) when too many are open; its next use
+// reopens them.
 //
 // Thread-safety: reads (Read, FindOffsetForTime, MaxTimestamp, ReadBytes,
 // accessors) are thread-safe and see bytes up to the published end. Every
@@ -31,6 +34,7 @@
 #include "engine/index/offset_index.h"
 #include "engine/index/time_index.h"
 #include "engine/io/env.h"
+#include "engine/segment/segment_cache.h"
 #include "engine/segment/slice.h"
 #include "engine/sync/mutex.h"
 
@@ -42,6 +46,9 @@ struct SegmentOptions {
   // Never write: indexes that cannot be trusted are rebuilt in memory and
   // invalid tails are ignored instead of truncated.
   bool read_only = false;
+  // Bounds what idle closed segments hold open (shared by a store's logs);
+  // none: closed segments keep their files until they are destroyed.
+  std::shared_ptr<SegmentCache> cache;
 };
 
 // What recovery found in a segment.
@@ -114,9 +121,10 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // ---- Zero-copy access (thread-safe) ----
 
   // The open .log file, for sendfile(2) and splice(2). It stays open while
-  // the segment lives: after Delete, and after a truncation that replaced
-  // the file, holders keep reading the bytes they were given.
-  absl::StatusOr<const File*> LogFile() const;
+  // the caller holds it: after Delete, after a truncation that replaced the
+  // file, and after the segment cache closed the segment's own reference,
+  // holders keep reading the bytes they were given.
+  absl::StatusOr<std::shared_ptr<const File>> LogFile() const;
 
   // A read-only shared mapping of the .log covering at least [0, end),
   // where `end` <= size() (kOutOfRange otherwise: the bytes are not, or no
@@ -127,6 +135,14 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // mapped one, so no holder ever touches a page past the end of its file.
   absl::StatusOr<std::shared_ptr<const Mapping>> MapForReading(
       uint64_t end) const;
+
+  // Drops the segment's references to its open .log, index mappings and
+  // view mapping, if it is idle: closed, flushed and not deleted (the
+  // SegmentCache calls it; otherwise it does nothing). Reads in flight
+  // keep what they hold; the next use reopens the files.
+  void ReleaseFiles() const;
+  // What the segment holds open now.
+  SegmentUsage usage() const;
 
   // ---- Loading (before the log is shared) ----
 
@@ -195,9 +211,11 @@ class Segment : public std::enable_shared_from_this<Segment> {
     std::unique_ptr<TimeIndex> time;
     bool appendable = false;
   };
+  // What a read holds while it runs: the segment may release its own
+  // references meanwhile (ReleaseFiles).
   struct Loaded {
-    File* log;
-    Indexes* indexes;
+    std::shared_ptr<File> log;
+    std::shared_ptr<Indexes> indexes;
   };
   // What appends (and scans that redo them) track to place index entries:
   // an entry every index_interval_bytes, and the largest timestamp so far
@@ -219,21 +237,31 @@ class Segment : public std::enable_shared_from_this<Segment> {
   Segment(Env* env, const std::string& directory, int64_t base_offset,
           const SegmentOptions& options, uint64_t size);
 
-  // Opens the .log and the indexes on first use (closed segments).
+  // Opens the .log and the indexes on first use (closed segments, and
+  // those the cache released), and tells the cache they were used.
   absl::StatusOr<Loaded> Load() const;
   absl::Status LoadLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
   absl::Status OpenLogFileLocked() const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
   File* CurrentLogFileLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_) {
-    return log_files_.back().get();
+    return log_file_.get();
   }
   void InstallLogFileLocked(std::unique_ptr<File> file) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  // Closed, flushed and not deleted: the cache may release its files.
+  bool IdleLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  SegmentUsage UsageLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  // Registers an idle segment's files with the cache, or takes a pinned
+  // one out of it. Call without load_mu_ held.
+  void ReportToCache(bool idle, SegmentUsage usage) const;
   // Cuts the .log to `position` bytes, durably, without shrinking a file
   // that MapForReading holders still map.
   absl::Status CutLogFileLocked(uint64_t position)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
   bool MappedByHoldersLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  absl::StatusOr<std::shared_ptr<const Mapping>> MapForReadingLocked(
+      uint64_t end) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  absl::Status ActivateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
   // The segment's index files as they are, for reading: mapped, or copied
   // when the segment is read-only.
   absl::StatusOr<std::unique_ptr<Indexes>> OpenIndexesForReading() const;
@@ -276,24 +304,33 @@ class Segment : public std::enable_shared_from_this<Segment> {
   mutable std::atomic<int64_t> max_timestamp_;
   mutable std::atomic<bool> max_timestamp_known_{false};
 
-  // Lazily opened resources. The pointers are published once loaded; files
-  // replaced by truncation and index sets replaced by Activate stay alive
-  // until the segment dies, because a reader may still be using them.
+  // Lazily opened resources, reference-counted: a reader copies the
+  // references under load_mu_ and uses them unlocked, so a file replaced by
+  // truncation, an index set replaced by Activate, or files the cache
+  // released stay open until the last reader lets go.
   mutable Mutex load_mu_;
-  // back() is the current .log.
-  mutable std::vector<std::unique_ptr<File>> log_files_
-      ABSL_GUARDED_BY(load_mu_);
+  mutable std::shared_ptr<File> log_file_ ABSL_GUARDED_BY(load_mu_);
+  mutable std::shared_ptr<Indexes> indexes_ ABSL_GUARDED_BY(load_mu_);
   // The mapping MapForReading hands out, while it covers enough, and the
   // ones it handed out before (a cut must not shrink a file they map).
   mutable std::shared_ptr<const Mapping> log_mapping_ ABSL_GUARDED_BY(load_mu_);
   mutable std::vector<std::weak_ptr<const Mapping>> older_mappings_
       ABSL_GUARDED_BY(load_mu_);
-  mutable std::vector<std::unique_ptr<Indexes>> index_sets_
-      ABSL_GUARDED_BY(load_mu_);
+  // The writer's copies of log_file_.get() and indexes_.get(), read without
+  // the lock by the Log's serialized writer (Append, IndexesFull, Seal). A
+  // segment the writer uses is active or unflushed, so never idle: these
+  // stay valid while it does.
   mutable std::atomic<File*> log_file_ptr_{nullptr};
   mutable std::atomic<Indexes*> indexes_ptr_{nullptr};
+  // Set by every write to the files (appends, seal, recovery's cuts),
+  // cleared by a Flush that made them durable: an idle segment must have
+  // nothing unwritten, since a later Flush skips segments without files.
+  std::atomic<bool> unflushed_{false};
+  // Delete ran: the names are gone and the files can never be reopened.
+  bool deleted_ ABSL_GUARDED_BY(load_mu_) = false;
 
-  // Writer state: touched only by the Log's serialized writer.
+  // Writer state: changed only by the Log's serialized writer (active_
+  // also under load_mu_, which IdleLocked reads it under).
   bool active_ = false;
   IndexCursor cursor_;
   uint64_t last_batch_position_ = 0;

@@ -19,14 +19,28 @@ constexpr size_t kCopyBufferBytes = size_t{1} << 20;
 
 }  // namespace
 
-absl::StatusOr<const File*> Segment::LogFile() const {
-  ASSIGN_OR_RETURN(const Loaded loaded, Load());
-  return loaded.log;
+absl::StatusOr<std::shared_ptr<const File>> Segment::LogFile() const {
+  ASSIGN_OR_RETURN(Loaded loaded, Load());
+  return std::shared_ptr<const File>(std::move(loaded.log));
 }
 
 absl::StatusOr<std::shared_ptr<const Mapping>> Segment::MapForReading(
     uint64_t end) const {
-  MutexLock lock(&load_mu_);
+  std::shared_ptr<const Mapping> mapping;
+  bool idle = false;
+  SegmentUsage usage;
+  {
+    MutexLock lock(&load_mu_);
+    ASSIGN_OR_RETURN(mapping, MapForReadingLocked(end));
+    idle = IdleLocked();
+    if (idle) usage = UsageLocked();
+  }
+  if (idle) ReportToCache(idle, usage);
+  return mapping;
+}
+
+absl::StatusOr<std::shared_ptr<const Mapping>> Segment::MapForReadingLocked(
+    uint64_t end) const {
   // Checked under the lock: a truncation publishes the smaller size before
   // it takes the lock to cut the file.
   if (end > size()) {

@@ -33,17 +33,17 @@ void Segment::SetNextOffset(int64_t next_offset) {
 }
 
 void Segment::InstallIndexesLocked(std::unique_ptr<Indexes> indexes) const {
-  index_sets_.push_back(std::move(indexes));
-  indexes_ptr_.store(index_sets_.back().get(), std::memory_order_release);
+  indexes_ = std::move(indexes);
+  indexes_ptr_.store(indexes_.get(), std::memory_order_release);
 }
 
 void Segment::InstallLogFileLocked(std::unique_ptr<File> file) const {
-  log_files_.push_back(std::move(file));
-  log_file_ptr_.store(log_files_.back().get(), std::memory_order_release);
+  log_file_ = std::move(file);
+  log_file_ptr_.store(log_file_.get(), std::memory_order_release);
 }
 
 absl::Status Segment::OpenLogFileLocked() const {
-  if (!log_files_.empty()) return absl::OkStatus();
+  if (log_file_ != nullptr) return absl::OkStatus();
   ASSIGN_OR_RETURN(
       std::unique_ptr<File> file,
       env_->OpenFile(log_path_, options_.read_only ? OpenMode::kReadOnly
@@ -53,25 +53,85 @@ absl::Status Segment::OpenLogFileLocked() const {
 }
 
 absl::StatusOr<Segment::Loaded> Segment::Load() const {
-  File* log = log_file_ptr_.load(std::memory_order_acquire);
-  Indexes* indexes = indexes_ptr_.load(std::memory_order_acquire);
-  if (log == nullptr || indexes == nullptr) {
+  Loaded loaded;
+  bool idle = false;
+  SegmentUsage usage;
+  {
     MutexLock lock(&load_mu_);
     RETURN_IF_ERROR(LoadLocked());
-    log = CurrentLogFileLocked();
-    indexes = index_sets_.back().get();
+    loaded = Loaded{log_file_, indexes_};
+    idle = IdleLocked();
+    if (idle) usage = UsageLocked();
   }
-  return Loaded{log, indexes};
+  if (idle) ReportToCache(idle, usage);
+  return loaded;
 }
 
 absl::Status Segment::LoadLocked() const {
   RETURN_IF_ERROR(OpenLogFileLocked());
-  if (index_sets_.empty()) {
+  if (indexes_ == nullptr) {
     ASSIGN_OR_RETURN(std::unique_ptr<Indexes> indexes,
                      OpenClosedIndexes(*CurrentLogFileLocked()));
     InstallIndexesLocked(std::move(indexes));
   }
   return absl::OkStatus();
+}
+
+bool Segment::IdleLocked() const {
+  return !active_ && !deleted_ && !unflushed_.load(std::memory_order_acquire) &&
+         (indexes_ == nullptr || !indexes_->appendable);
+}
+
+SegmentUsage Segment::UsageLocked() const {
+  SegmentUsage usage;
+  if (log_file_ != nullptr) usage.files += 1;
+  if (log_mapping_ != nullptr) usage.mappings += 1;
+  if (indexes_ != nullptr) {
+    for (const IndexFile* index :
+         {&indexes_->offset->file(), &indexes_->time->file()}) {
+      if (index->holds_file()) usage.files += 1;
+      if (index->mapped()) usage.mappings += 1;
+    }
+  }
+  return usage;
+}
+
+SegmentUsage Segment::usage() const {
+  MutexLock lock(&load_mu_);
+  return UsageLocked();
+}
+
+void Segment::ReportToCache(bool idle, SegmentUsage usage) const {
+  if (options_.cache == nullptr) return;
+  if (idle) {
+    options_.cache->Use(shared_from_this(), usage);
+  } else {
+    options_.cache->Forget(this);
+  }
+}
+
+void Segment::ReleaseFiles() const {
+  std::shared_ptr<File> log_file;
+  std::shared_ptr<Indexes> indexes;
+  std::shared_ptr<const Mapping> mapping;
+  {
+    MutexLock lock(&load_mu_);
+    if (!IdleLocked()) return;
+    // A holder of the view may still map the file: a later truncation
+    // must know (MappedByHoldersLocked).
+    std::erase_if(older_mappings_,
+                  [](const std::weak_ptr<const Mapping>& held) {
+                    return held.expired();
+                  });
+    if (log_mapping_ != nullptr) older_mappings_.push_back(log_mapping_);
+    log_file = std::move(log_file_);
+    indexes = std::move(indexes_);
+    mapping = std::move(log_mapping_);
+    log_file_ptr_.store(nullptr, std::memory_order_release);
+    indexes_ptr_.store(nullptr, std::memory_order_release);
+  }
+  // The closes and unmaps happen here, outside the lock, unless a reader
+  // still holds them.
 }
 
 absl::StatusOr<std::unique_ptr<Segment::Indexes>> Segment::CreateEmptyIndexes()
@@ -308,13 +368,24 @@ absl::Status Segment::Activate() {
     return absl::FailedPreconditionError(
         absl::StrCat(log_path_, ": read-only segment cannot be activated"));
   }
-  MutexLock lock(&load_mu_);
+  absl::Status activated;
+  {
+    MutexLock lock(&load_mu_);
+    activated = ActivateLocked();
+  }
+  // Active (or, after a failure, left as it was): the cache may not release
+  // it now, and it is counted again once it is idle.
+  ReportToCache(/*idle=*/false, {});
+  return activated;
+}
+
+absl::Status Segment::ActivateLocked() {
   RETURN_IF_ERROR(LoadLocked());
   // Appends must not reach a backup through a hard link to this file: the
   // segment gets a copy of its own first.
   ASSIGN_OR_RETURN(const FileInfo info, env_->Stat(log_path_));
   if (info.hard_links > 1) RETURN_IF_ERROR(CutLogFileLocked(size()));
-  Indexes* current = index_sets_.back().get();
+  Indexes* current = indexes_.get();
   if (!current->appendable) {
     const size_t offset_entries = current->offset->entries();
     const size_t time_entries = current->time->entries();
@@ -352,7 +423,7 @@ absl::Status Segment::Activate() {
   // Appends continue from this segment's own tail, not from whatever the
   // writer state held when it was last active (if it ever was).
   RETURN_IF_ERROR(
-      RebuildWriterState(*CurrentLogFileLocked(), *index_sets_.back()));
+      RebuildWriterState(*CurrentLogFileLocked(), *indexes_));
   active_ = true;
   created_ms_ = env_->NowMs();
   return absl::OkStatus();

@@ -5,7 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "engine/status/error_kind.h"
 #include "engine/status/status_macros.h"
+#include "engine/metrics/process_stats.h"
 #include "engine/store/log_name.h"
+#include "engine/store/resource_limits.h"
 #include "engine/store/store_files.h"
 
 namespace shiplog {
@@ -23,12 +25,14 @@ void KeepFirstError(absl::Status* first, const absl::Status& next) {
 
 }  // namespace
 
-Store::Store(std::string path, const StoreOptions& options, Env* env)
+Store::Store(std::string path, const StoreOptions& options, Env* env,
+             const SegmentCacheLimits& segment_cache_limits)
     : path_(std::move(path)),
       options_(options),
       env_(env),
       free_space_guard_(std::make_shared<FreeSpaceGuard>(
-          env, path_, options.min_free_bytes)) {}
+          env, path_, options.min_free_bytes)),
+      segment_cache_(std::make_shared<SegmentCache>(segment_cache_limits)) {}
 
 Store::~Store() { (void)Close(); }
 
@@ -43,8 +47,18 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
     const std::string& path, const StoreOptions& options) {
   RETURN_IF_ERROR(
       Annotate(options.default_log_config.Validate(), "default log settings"));
-  Env* env = options.env != nullptr ? options.env : Env::Default();
-  std::unique_ptr<Store> store(new Store(path, options, env));
+  Env* env = options.env;
+  if (env == nullptr) {
+    ASSIGN_OR_RETURN(env, Env::Posix(options.permissions));
+  }
+  // Read once: the limits the caps derive from and the warnings weigh
+  // against. Without procfs the caps are what the options say.
+  const absl::StatusOr<ProcessStats> process = ReadProcessStats();
+  const ProcessStats no_stats;
+  const ProcessStats& limits = process.ok() ? *process : no_stats;
+  std::unique_ptr<Store> store(new Store(
+      path, options, env, ResolveSegmentCacheLimits(options.max_open_segment_files,
+                                options.max_segment_mappings, limits)));
   if (absl::Status loaded = store->Load(); !loaded.ok()) {
     // A store that did not finish loading never shuts down cleanly: the
     // logs it did not reach were not recovered, so no clean-shutdown
@@ -52,6 +66,16 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
     MutexLock lock(&store->mu_);
     store->closed_ = true;
     return loaded;
+  }
+  {
+    MutexLock lock(&store->mu_);
+    for (std::string& warning : ResourceWarnings(
+             ResourceDemand{.logs = store->logs_.size(),
+                            .writable = !options.read_only,
+                            .cache = store->segment_cache_->limits()},
+             limits)) {
+      store->load_notes_.push_back(std::move(warning));
+    }
   }
   if (!options.read_only && options.maintenance_interval_ms > 0) {
     store->maintenance_thread_ =
@@ -152,6 +176,7 @@ absl::StatusOr<std::shared_ptr<Log>> Store::LoadLogLocked(
   open_options.read_only = options_.read_only;
   open_options.clean_shutdown = created || clean_shutdown_;
   open_options.free_space_guard = free_space_guard_;
+  open_options.segment_cache = segment_cache_;
   if (auto it = recovery_points_.find(name); it != recovery_points_.end()) {
     open_options.recovery_point = it->second;
   }

@@ -30,6 +30,7 @@
 #include "engine/log/log.h"
 #include "engine/log/log_config.h"
 #include "engine/metrics/engine_metrics.h"
+#include "engine/segment/segment_cache.h"
 #include "engine/store/checkpoint_file.h"
 #include "engine/sync/mutex.h"
 
@@ -51,6 +52,17 @@ struct StoreOptions {
   // less than this many bytes available on the store's file system; 0
   // turns the guard off.
   uint64_t min_free_bytes = 0;
+  // Bounds on the descriptors and memory mappings that idle closed
+  // segments hold open together (SegmentCache: least recently used ones
+  // are closed and reopened on their next use). 0 picks half of
+  // RLIMIT_NOFILE's soft limit and half of vm.max_map_count
+  // (resource_limits.h).
+  uint64_t max_open_segment_files = 0;
+  uint64_t max_segment_mappings = 0;
+  // The modes of the files and directories the store creates, before the
+  // umask. Used when `env` is nullptr; a given Env creates files its own
+  // way.
+  FilePermissions permissions;
 };
 
 class Store {
@@ -69,6 +81,13 @@ class Store {
 
   const std::string& path() const { return path_; }
   bool read_only() const { return options_.read_only; }
+  // What idle closed segments hold open now, and the bounds on it.
+  SegmentCacheStats segment_cache_stats() const {
+    return segment_cache_->stats();
+  }
+  const SegmentCacheLimits& segment_cache_limits() const {
+    return segment_cache_->limits();
+  }
   Env* env() const { return env_; }
   std::vector<std::string> load_notes() const;
 
@@ -108,7 +127,8 @@ class Store {
   absl::Status Close();
 
  private:
-  Store(std::string path, const StoreOptions& options, Env* env);
+  Store(std::string path, const StoreOptions& options, Env* env,
+        const SegmentCacheLimits& segment_cache_limits);
 
   absl::Status Load();
   absl::Status ReadOnlyError(absl::string_view action) const;
@@ -127,6 +147,7 @@ class Store {
   Env* const env_;
   std::unique_ptr<FileLock> lock_;  // held by writable stores
   const std::shared_ptr<FreeSpaceGuard> free_space_guard_;
+  const std::shared_ptr<SegmentCache> segment_cache_;
 
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<Log>> logs_ ABSL_GUARDED_BY(mu_);

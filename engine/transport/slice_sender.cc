@@ -100,7 +100,8 @@ absl::StatusOr<uint64_t> SliceSender::Send() {
 }
 
 absl::Status SliceSender::SendByKernel(bool splice) {
-  ASSIGN_OR_RETURN(const File* file, slice_.segment->LogFile());
+  ASSIGN_OR_RETURN(const std::shared_ptr<const File> file,
+                   slice_.segment->LogFile());
   EngineMetrics& metrics = GlobalMetrics();
   const SendPath path = splice ? SendPath::kSplice : SendPath::kSendfile;
   while (!done()) {
@@ -191,7 +192,8 @@ absl::Status SliceSender::SendFromMapping() {
 }
 
 absl::Status SliceSender::SendByCopy() {
-  ASSIGN_OR_RETURN(const File* file, slice_.segment->LogFile());
+  ASSIGN_OR_RETURN(const std::shared_ptr<const File> file,
+                   slice_.segment->LogFile());
   if (buffer_.empty()) {
     buffer_.resize(std::max<size_t>(options_.copy_buffer_bytes, 4096));
   }

@@ -146,7 +146,7 @@ void BM_Send(benchmark::State& state, SendPolicy policy) {
 void BM_RawSendfile(benchmark::State& state) {
   Measure(state, [](SharedLog& shared, int fd) {
     for (const Slice& slice : shared.range.slices) {
-      const File* file = *slice.segment->LogFile();
+      const std::shared_ptr<const File> file = *slice.segment->LogFile();
       off_t offset = slice.position;
       uint64_t left = slice.size;
       while (left > 0) {
@@ -164,7 +164,7 @@ void BM_RawReadWrite(benchmark::State& state) {
   std::vector<char> buffer(256 << 10);
   Measure(state, [&](SharedLog& shared, int fd) {
     for (const Slice& slice : shared.range.slices) {
-      const File* file = *slice.segment->LogFile();
+      const std::shared_ptr<const File> file = *slice.segment->LogFile();
       for (uint64_t done = 0; done < slice.size;) {
         const size_t want =
             std::min<uint64_t>(buffer.size(), slice.size - done);

@@ -40,6 +40,10 @@ class TestEnv final : public Env {
   // EXDEV stands in for a destination on another file system.
   void FailLinksWith(int error_number) { link_errno_.store(error_number); }
   int link_count() const { return link_count_.load(); }
+  // Syncs succeed without reaching the disk (eatmydata), for tests that
+  // build large stores and do not test durability.
+  void SkipSyncs(bool skip) { skip_syncs_.store(skip); }
+  bool skip_syncs() const { return skip_syncs_.load(); }
   int sync_count() const { return sync_count_.load(); }
 
   void RecordRead(const std::string& path, uint64_t bytes);
@@ -94,6 +98,7 @@ class TestEnv final : public Env {
   std::atomic<int> sync_count_{0};
   std::atomic<int> link_errno_{0};
   std::atomic<int> link_count_{0};
+  std::atomic<bool> skip_syncs_{false};
   mutable Mutex mu_;
   std::map<std::string, uint64_t> bytes_read_ ABSL_GUARDED_BY(mu_);
 };

@@ -89,6 +89,7 @@ TEST(PrometheusTest, ExposesEveryFamilyByItsName) {
           "shiplog_process_max_memory_maps", "shiplog_process_memory_maps",
           "shiplog_process_open_fds", "shiplog_process_resident_memory_bytes",
           "shiplog_recovery_truncated_bytes_total",
+          "shiplog_segment_releases_total",
           "shiplog_segments_recovered_total", "shiplog_send_eagain_total",
           "shiplog_send_errors_total", "shiplog_send_fallbacks_total",
           "shiplog_send_syscalls_total", "shiplog_sent_bytes_total"));

@@ -1,0 +1,22 @@
+// What this process holds open under a directory, read from the kernel:
+// the exact check that a store, once closed, left no descriptor and no
+// mapping of its files behind, whatever else the process (the test
+// framework, the allocator, a sanitizer) opens or maps meanwhile.
+#ifndef SHIPLOG_TESTS_ENGINE_OPEN_RESOURCES_H_
+#define SHIPLOG_TESTS_ENGINE_OPEN_RESOURCES_H_
+
+#include <string>
+#include <vector>
+
+namespace shiplog::testing {
+
+// The targets of /proc/self/fd entries that lie under `directory`
+// (unlinked files included, with the kernel's " (deleted)"), sorted.
+std::vector<std::string> FilesOpenUnder(const std::string& directory);
+
+// The /proc/self/maps lines of files under `directory`, one per mapping.
+std::vector<std::string> MappingsOfFilesUnder(const std::string& directory);
+
+}  // namespace shiplog::testing
+
+#endif  // SHIPLOG_TESTS_ENGINE_OPEN_RESOURCES_H_
