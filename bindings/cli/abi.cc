@@ -55,9 +55,13 @@ absl::Status CheckLogName(const std::string& name) {
 
 absl::StatusOr<Owned<shiplog_store>> OpenStore(const std::string& directory,
                                                bool read_only,
-                                               bool maintenance) {
+                                               bool maintenance,
+                                               const StoreTuning& tuning) {
   shiplog_store_options options = SHIPLOG_STORE_OPTIONS_INIT;
   options.read_only = read_only ? 1 : 0;
+  options.min_free_bytes = tuning.min_free_bytes;
+  options.max_open_segment_files = tuning.max_open_segment_files;
+  options.max_segment_mappings = tuning.max_segment_mappings;
   if (!maintenance) options.maintenance_interval_ms = 0;
   return Open(shiplog_store_open, directory.c_str(), &options);
 }

@@ -73,12 +73,21 @@ std::vector<std::string> TakeStrings(shiplog_strarray* array);
 // same whether or not the store exists.
 absl::Status CheckLogName(const std::string& name);
 
+// Settings of a writable store (shiplog_store_options version 2); zeros
+// are the library's defaults.
+struct StoreTuning {
+  uint64_t min_free_bytes = 0;
+  uint64_t max_open_segment_files = 0;
+  uint64_t max_segment_mappings = 0;
+};
+
 // The store in `directory`: read-only (no writer lock, nothing written, it
 // must exist) or as its one writer, created if missing. `maintenance` runs
 // the background flush/retention thread (writable stores).
 absl::StatusOr<Owned<shiplog_store>> OpenStore(const std::string& directory,
                                                bool read_only,
-                                               bool maintenance = true);
+                                               bool maintenance = true,
+                                               const StoreTuning& tuning = {});
 
 // Log `name` of `store`, which must exist: for the tools that read.
 absl::StatusOr<Owned<shiplog_log>> OpenExistingLog(shiplog_store* store,

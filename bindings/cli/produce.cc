@@ -15,6 +15,7 @@
 #include "bindings/cli/commands.h"
 #include "bindings/cli/line_reader.h"
 #include "bindings/cli/status_macros.h"
+#include "bindings/cli/store_flags.h"
 #include "bindings/cli/stdout_buffer.h"
 #include "shiplog.h"
 
@@ -74,6 +75,7 @@ struct ProduceOptions {
   shiplog_log_options log_options = SHIPLOG_LOG_OPTIONS_INIT;
   bool print_offsets = false;
   bool verbose = false;
+  StoreTuning tuning;
 };
 
 absl::StatusOr<ProduceOptions> ParseOptions(const ParsedFlags& flags) {
@@ -98,6 +100,7 @@ absl::StatusOr<ProduceOptions> ParseOptions(const ParsedFlags& flags) {
     if (value) options.log_options.*setting.field = *value;
   }
   options.print_offsets = flags.Has("print-offsets");
+  ASSIGN_OR_RETURN(options.tuning, ParseStoreTuning(flags));
   options.verbose = flags.Has("verbose");
   return options;
 }
@@ -284,7 +287,8 @@ absl::Status ReportLoadNotes(shiplog_store* store) {
 
 absl::Status Produce(const ProduceOptions& options) {
   ASSIGN_OR_RETURN(const Owned<shiplog_store> store,
-                   OpenStore(options.directory, /*read_only=*/false));
+                   OpenStore(options.directory, /*read_only=*/false,
+                             /*maintenance=*/true, options.tuning));
   if (options.verbose) RETURN_IF_ERROR(ReportLoadNotes(store.get()));
   ASSIGN_OR_RETURN(const Owned<shiplog_log> log,
                    Open(shiplog_log_open, store.get(), options.log_name.c_str(),
@@ -336,6 +340,9 @@ const CommandSpec& ProduceSpec() {
                    "compress each batch (default none)"}}};
     for (const SettingFlag& setting : SettingFlags()) {
       built->flags.push_back(setting.flag);
+    }
+    for (const FlagSpec& flag : StoreTuningFlags()) {
+      built->flags.push_back(flag);
     }
     built->flags.push_back(
         {"print-offsets", "",

@@ -14,6 +14,7 @@
 #include "bindings/cli/abi.h"
 #include "bindings/cli/commands.h"
 #include "bindings/cli/status_macros.h"
+#include "bindings/cli/store_flags.h"
 #include "bindings/cli/tcp_connect.h"
 #include "bindings/kafka/follower.h"
 #include "bindings/kafka/topics.h"
@@ -26,6 +27,7 @@ struct ReplicateOptions {
   std::string directory;
   HostPort leader;
   kafka::FollowerOptions follower;
+  StoreTuning tuning;
 };
 
 // The follower SIGINT and SIGTERM stop (set while it runs).
@@ -68,12 +70,14 @@ absl::StatusOr<ReplicateOptions> ParseOptions(const ParsedFlags& flags) {
     }
     options.follower.replica_id = static_cast<int32_t>(*replica_id);
   }
+  ASSIGN_OR_RETURN(options.tuning, ParseStoreTuning(flags));
   return options;
 }
 
 absl::Status Replicate(const ReplicateOptions& options) {
   ASSIGN_OR_RETURN(const Owned<shiplog_store> store,
-                   OpenStore(options.directory, /*read_only=*/false));
+                   OpenStore(options.directory, /*read_only=*/false,
+                             /*maintenance=*/true, options.tuning));
   kafka::FollowerOptions follower_options = options.follower;
   const HostPort leader = options.leader;
   follower_options.leader = FormatHostPort(leader);
@@ -98,7 +102,8 @@ absl::Status Replicate(const ReplicateOptions& options) {
 }  // namespace
 
 const CommandSpec& ReplicateSpec() {
-  static const CommandSpec* spec = new CommandSpec{
+  static const CommandSpec* spec = [] {
+    auto* built = new CommandSpec{
       .name = "replicate",
       .positionals = {"DIR"},
       .summary = "follow a Kafka leader, copying its topics into a store",
@@ -121,6 +126,11 @@ const CommandSpec& ReplicateSpec() {
            /*repeatable=*/true},
           {"replica-id", "N", "the replica id the fetches carry (default 1)"},
       }};
+    for (const FlagSpec& flag : StoreTuningFlags()) {
+      built->flags.push_back(flag);
+    }
+    return built;
+  }();
   return *spec;
 }
 

@@ -14,6 +14,7 @@
 #include "bindings/cli/errno_error.h"
 #include "bindings/cli/send_names.h"
 #include "bindings/cli/status_macros.h"
+#include "bindings/cli/store_flags.h"
 #include "bindings/cli/tcp_connect.h"
 #include "bindings/kafka/metrics_http.h"
 #include "bindings/kafka/server.h"
@@ -26,6 +27,7 @@ struct ServeOptions {
   std::string directory;
   kafka::ServerOptions server;
   std::optional<HostPort> metrics_listen;
+  StoreTuning tuning;
 };
 
 // The server SIGINT and SIGTERM stop (set while it runs).
@@ -82,12 +84,14 @@ absl::StatusOr<ServeOptions> ParseOptions(const ParsedFlags& flags) {
   ASSIGN_OR_RETURN(const std::optional<int64_t> idle,
                    flags.GetInt("idle-timeout-ms", 1));
   if (idle) options.server.idle_timeout_ms = *idle;
+  ASSIGN_OR_RETURN(options.tuning, ParseStoreTuning(flags));
   return options;
 }
 
 absl::Status Serve(const ServeOptions& options) {
   ASSIGN_OR_RETURN(const Owned<shiplog_store> store,
-                   OpenStore(options.directory, /*read_only=*/false));
+                   OpenStore(options.directory, /*read_only=*/false,
+                             /*maintenance=*/true, options.tuning));
   ASSIGN_OR_RETURN(std::unique_ptr<kafka::Server> server,
                    kafka::Server::Start(store.get(), options.server));
   std::unique_ptr<kafka::MetricsHttpServer> metrics;
@@ -121,7 +125,8 @@ absl::Status Serve(const ServeOptions& options) {
 }  // namespace
 
 const CommandSpec& ServeSpec() {
-  static const CommandSpec* spec = new CommandSpec{
+  static const CommandSpec* spec = [] {
+    auto* built = new CommandSpec{
       .name = "serve",
       .positionals = {"DIR"},
       .summary = "run a Kafka broker over a store",
@@ -154,6 +159,11 @@ const CommandSpec& ServeSpec() {
           {"idle-timeout-ms", "MS",
            "close connections idle this long (default 600000)"},
       }};
+    for (const FlagSpec& flag : StoreTuningFlags()) {
+      built->flags.push_back(flag);
+    }
+    return built;
+  }();
   return *spec;
 }
 

@@ -14,7 +14,10 @@
  *  - Option structs start with a version field. Initialize them with their
  *    _INIT macro or _init() function, then set what you need; passing NULL
  *    for options means all defaults. A struct whose version this library
- *    does not know is refused with SHIPLOG_EVERSION.
+ *    does not know is refused with SHIPLOG_EVERSION. A struct grows only
+ *    by fields appended in a new version: the library reads (and _init
+ *    writes) only the fields of the version the caller states, so a
+ *    program built against an older header keeps working unchanged.
  *  - Byte strings are (pointer, length) pairs and may hold any bytes. A NULL
  *    pointer with length 0 is a null key or value (Kafka's null), a non-NULL
  *    pointer with length 0 an empty one.
@@ -215,16 +218,38 @@ typedef struct shiplog_store_options {
   /** Settings for logs created without their own (all SHIPLOG_UNSET by
    *  default: Kafka's defaults). create_if_missing is ignored here. */
   shiplog_log_options default_log_options;
+
+  /* Version 2 (since 1.2) */
+
+  /** Appends that would leave less than this many bytes available on the
+   *  store's file system are refused with SHIPLOG_ELOWSPACE, before the
+   *  disk is full and with nothing written; 0 turns the guard off
+   *  (default). */
+  uint64_t min_free_bytes;
+  /** Descriptors that idle closed segments may hold open together; the
+   *  least recently used are closed and reopened on their next use. 0
+   *  (default): half of RLIMIT_NOFILE's soft limit. */
+  uint64_t max_open_segment_files;
+  /** Memory mappings (index files) idle closed segments may hold together.
+   *  0 (default): half of vm.max_map_count. */
+  uint64_t max_segment_mappings;
+  /** Modes of the files and directories the store creates, before the
+   *  umask (defaults 0640 and 0750). Files need 0600 and directories
+   *  0700: anything less is SHIPLOG_EINVAL. */
+  unsigned int file_mode;
+  unsigned int directory_mode;
 } shiplog_store_options;
 
-#define SHIPLOG_STORE_OPTIONS_VERSION 1
+#define SHIPLOG_STORE_OPTIONS_VERSION 2
 #define SHIPLOG_STORE_OPTIONS_INIT                                   \
   {                                                                  \
     SHIPLOG_STORE_OPTIONS_VERSION, 0, 1, 1000, 60000,                \
-        SHIPLOG_LOG_OPTIONS_INIT                                     \
+        SHIPLOG_LOG_OPTIONS_INIT, 0, 0, 0, 0640, 0750                \
   }
 
-/** Fills `options` as SHIPLOG_STORE_OPTIONS_INIT does. Since 1.0. */
+/** Fills `options` as SHIPLOG_STORE_OPTIONS_INIT does, for a struct of
+ *  `version` (1 or 2): only that version's fields are written, so a program
+ *  built against an older header passes its own version. Since 1.0. */
 SHIPLOG_API int shiplog_store_options_init(shiplog_store_options* options,
                                            unsigned int version);
 

@@ -71,6 +71,11 @@ absl::StatusOr<StoreOptions> ToStoreOptions(
   store.checkpoint_interval_ms = options.checkpoint_interval_ms;
   store.default_log_config =
       ToOverrides(options.default_log_options).ApplyTo(LogConfig{});
+  store.min_free_bytes = options.min_free_bytes;
+  store.max_open_segment_files = options.max_open_segment_files;
+  store.max_segment_mappings = options.max_segment_mappings;
+  store.permissions = FilePermissions{.file_mode = options.file_mode,
+                                      .directory_mode = options.directory_mode};
   return store;
 }
 

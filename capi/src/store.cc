@@ -9,6 +9,7 @@
 #include "capi/src/options.h"
 #include "capi/src/status.h"
 #include "capi/src/strarray.h"
+#include "capi/src/versioned.h"
 #include "engine/store/log_name.h"
 
 using shiplog::capi::CheckHandle;
@@ -17,7 +18,11 @@ using shiplog::capi::CheckVersion;
 using shiplog::capi::Fail;
 using shiplog::capi::FillStrArray;
 using shiplog::capi::Guard;
+using shiplog::capi::kLogOptionsSizes;
+using shiplog::capi::kStoreOptionsSizes;
+using shiplog::capi::ReadVersioned;
 using shiplog::capi::Report;
+using shiplog::capi::WriteVersioned;
 
 namespace {
 
@@ -63,10 +68,9 @@ int shiplog_log_options_init(shiplog_log_options* options,
 int shiplog_store_options_init(shiplog_store_options* options,
                                unsigned int version) {
   SHIPLOG_TRY(CheckNotNull(options, "options"));
-  SHIPLOG_TRY(CheckVersion(version, SHIPLOG_STORE_OPTIONS_VERSION,
-                           "shiplog_store_options"));
-  *options = SHIPLOG_STORE_OPTIONS_INIT;
-  return SHIPLOG_OK;
+  const shiplog_store_options defaults = SHIPLOG_STORE_OPTIONS_INIT;
+  return WriteVersioned(defaults, version, kStoreOptionsSizes,
+                        "shiplog_store_options", options);
 }
 
 int shiplog_store_open(shiplog_store** out, const char* path,
@@ -75,15 +79,19 @@ int shiplog_store_open(shiplog_store** out, const char* path,
     SHIPLOG_TRY(CheckNotNull(out, "out"));
     *out = nullptr;
     SHIPLOG_TRY(CheckNotNull(path, "path"));
-    shiplog_store_options defaults = SHIPLOG_STORE_OPTIONS_INIT;
-    if (options == nullptr) options = &defaults;
-    SHIPLOG_TRY(CheckVersion(options->version, SHIPLOG_STORE_OPTIONS_VERSION,
-                             "shiplog_store_options"));
-    SHIPLOG_TRY(CheckVersion(options->default_log_options.version,
-                             SHIPLOG_LOG_OPTIONS_VERSION,
-                             "shiplog_store_options.default_log_options"));
+    shiplog_store_options given = SHIPLOG_STORE_OPTIONS_INIT;
+    if (options != nullptr) {
+      SHIPLOG_TRY(ReadVersioned(options, kStoreOptionsSizes,
+                                "shiplog_store_options", &given));
+      // The embedded log options are read by their own version.
+      const shiplog_log_options embedded = given.default_log_options;
+      given.default_log_options = SHIPLOG_LOG_OPTIONS_INIT;
+      SHIPLOG_TRY(ReadVersioned(&embedded, kLogOptionsSizes,
+                                "shiplog_store_options.default_log_options",
+                                &given.default_log_options));
+    }
     absl::StatusOr<shiplog::StoreOptions> store_options =
-        shiplog::capi::ToStoreOptions(*options);
+        shiplog::capi::ToStoreOptions(given);
     if (!store_options.ok()) return Report(store_options.status());
     absl::StatusOr<std::unique_ptr<shiplog::Store>> store =
         shiplog::Store::Open(path, *store_options);

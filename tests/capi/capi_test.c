@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shiplog.h"
@@ -110,6 +112,55 @@ static void TestMisuse(const char* dir) {
   CHECK_STATUS(SHIPLOG_OK, shiplog_store_options_init(
                                &options, SHIPLOG_STORE_OPTIONS_VERSION));
   CHECK(options.create_if_missing == 1 && options.read_only == 0);
+}
+
+/* Version 2 of shiplog_store_options appends fields to version 1: a program
+ * built against the 1.0 header allocates only version 1's bytes, and the
+ * library must neither write nor read past them. */
+static void TestStoreOptionsVersions(const char* dir) {
+  const size_t v1_size = offsetof(shiplog_store_options, min_free_bytes);
+  unsigned char buffer[sizeof(shiplog_store_options)];
+  shiplog_store_options* old = (shiplog_store_options*)(void*)buffer;
+  shiplog_store_options options = SHIPLOG_STORE_OPTIONS_INIT;
+  shiplog_store* store = NULL;
+  shiplog_log* log = NULL;
+  shiplog_record record = Record(NULL, "x");
+  char path[256];
+  struct stat info;
+  size_t i;
+  int untouched = 1;
+
+  StartPhase("store options: version 1 callers");
+  memset(buffer, 0xAB, sizeof(buffer));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_options_init(old, 1));
+  for (i = v1_size; i < sizeof(buffer); ++i) untouched &= buffer[i] == 0xAB;
+  CHECK(untouched);
+  CHECK(old->version == 1 && old->create_if_missing == 1);
+  /* The garbage past version 1 (a file mode of 0xABABABAB) is not read. */
+  snprintf(path, sizeof(path), "%s/v1-store", dir);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_open(&store, path, old));
+  shiplog_store_free(store);
+  store = NULL;
+
+  StartPhase("store options: version 2");
+  options.file_mode = 0400;
+  snprintf(path, sizeof(path), "%s/v2-store", dir);
+  CHECK_STATUS(SHIPLOG_EINVAL, shiplog_store_open(&store, path, &options));
+  CHECK(Contains(shiplog_last_error(), "file mode 0400"));
+  options.file_mode = 0600;
+  options.directory_mode = 0700;
+  options.max_open_segment_files = 8;
+  options.max_segment_mappings = 8;
+  /* More free space than any disk has: every append is refused. */
+  options.min_free_bytes = UINT64_MAX / 2;
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_open(&store, path, &options));
+  CHECK(stat(path, &info) == 0 && (info.st_mode & 0077) == 0);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_open(&log, store, "guarded-0", NULL));
+  CHECK_STATUS(SHIPLOG_ELOWSPACE,
+               shiplog_log_append(NULL, log, &record, 1, NULL));
+  CHECK(Contains(shiplog_last_error(), "min_free_bytes"));
+  shiplog_log_free(log);
+  shiplog_store_free(store);
 }
 
 static void TestAppendAndRead(shiplog_store* store) {
@@ -560,6 +611,7 @@ int main(void) {
 
   TestVersionAndErrors();
   TestMisuse(path);
+  TestStoreOptionsVersions(dir);
   StartPhase("open");
   CHECK_STATUS(SHIPLOG_OK, shiplog_store_open(&store, path, NULL));
   if (store != NULL) {

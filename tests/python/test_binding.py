@@ -49,6 +49,12 @@ def now_ms():
     return int(time.time() * 1000)
 
 
+def current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 # Records ------------------------------------------------------------------
 
 
@@ -375,6 +381,34 @@ def test_leaving_the_with_block_lets_another_writer_open(store_dir):
         store.log(LOG).append(b"v")
     with shiplog.Store(store_dir) as again:
         assert [r.value for r in read_all(again.log(LOG))] == [b"v"]
+
+
+def test_store_resource_settings(store_dir):
+    with shiplog.Store(store_dir, file_mode=0o600, directory_mode=0o700,
+                       max_open_segment_files=8, max_segment_mappings=8,
+                       segment_bytes=200) as store:
+        log = store.log(LOG)
+        for i in range(30):
+            log.append(b"value-%d" % i)
+        assert [r.value for r in read_all(log)] == [
+            b"value-%d" % i for i in range(30)]
+        assert log.segment_count > 8
+    assert store_dir.stat().st_mode & 0o777 == 0o700 & ~current_umask()
+    segment = next((store_dir / LOG).glob("*.log"))
+    assert segment.stat().st_mode & 0o777 == 0o600 & ~current_umask()
+
+
+def test_min_free_bytes_refuses_appends_before_the_disk_is_full(store_dir):
+    with shiplog.Store(store_dir, min_free_bytes=1 << 62) as store:
+        log = store.log(LOG)
+        with pytest.raises(shiplog.LowDiskSpace, match="min_free_bytes"):
+            log.append(b"v")
+        assert log.end_offset == 0
+
+
+def test_a_mode_that_locks_the_owner_out_is_invalid(store_dir):
+    with pytest.raises(shiplog.InvalidArgument, match="file mode 0400"):
+        shiplog.Store(store_dir, file_mode=0o400)
 
 
 def test_closing_twice_is_fine(store_dir):

@@ -25,8 +25,9 @@ LOG_LINE = re.compile(
 FLAGS = {
     "produce": ["--key-separator", "--batch-records", "--compression",
                 "--segment-bytes", "--index-interval-bytes", "--retention-ms",
-                "--retention-bytes", "--flush-messages", "--print-offsets",
-                "--verbose"],
+                "--retention-bytes", "--flush-messages", "--min-free-bytes",
+                "--max-open-segment-files", "--max-segment-mappings",
+                "--print-offsets", "--verbose"],
     "consume": ["--offset", "--time", "--count", "--format"],
     "dump": ["--verify"],
     "backup": ["--progress", "--json"],
@@ -416,6 +417,23 @@ def test_usage_errors_exit_2_with_one_line(shiplog, tmp_path, args, message):
     assert stderr.count("\n") == 1
     assert result.stdout == b""
     assert not store.exists()
+
+
+def test_min_free_bytes_refuses_the_append(shiplog, tmp_path):
+    result = shiplog.run("produce", tmp_path / "s", "t", "--min-free-bytes",
+                         str(1 << 62), input=b"v\n")
+    assert result.returncode == 1
+    assert b"min_free_bytes" in result.stderr
+    assert shiplog.ok("consume", tmp_path / "s", "t") == b""
+
+
+def test_segment_caps_keep_every_record_readable(shiplog, tmp_path):
+    lines = b"".join(b"line %d\n" % i for i in range(200))
+    shiplog.ok("produce", tmp_path / "s", "t", "--segment-bytes", "200",
+               "--batch-records", "1", "--max-open-segment-files", "4",
+               "--max-segment-mappings", "4", input=lines)
+    assert len(list((tmp_path / "s" / "t").glob("*.log"))) > 50
+    assert shiplog.ok("consume", tmp_path / "s", "t") == lines
 
 
 def test_engine_errors_exit_1(shiplog, tmp_path):

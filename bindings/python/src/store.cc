@@ -13,15 +13,22 @@
 namespace shiplog::python {
 namespace {
 
-std::unique_ptr<Store> OpenStore(py::handle path, bool read_only, bool create,
-                                 int64_t maintenance_interval_ms,
-                                 int64_t checkpoint_interval_ms,
-                                 const py::kwargs& log_defaults) {
+std::unique_ptr<Store> OpenStore(
+    py::handle path, bool read_only, bool create,
+    int64_t maintenance_interval_ms, int64_t checkpoint_interval_ms,
+    uint64_t min_free_bytes, uint64_t max_open_segment_files,
+    uint64_t max_segment_mappings, unsigned int file_mode,
+    unsigned int directory_mode, const py::kwargs& log_defaults) {
   shiplog_store_options options = SHIPLOG_STORE_OPTIONS_INIT;
   options.read_only = read_only ? 1 : 0;
   options.create_if_missing = create ? 1 : 0;
   options.maintenance_interval_ms = maintenance_interval_ms;
   options.checkpoint_interval_ms = checkpoint_interval_ms;
+  options.min_free_bytes = min_free_bytes;
+  options.max_open_segment_files = max_open_segment_files;
+  options.max_segment_mappings = max_segment_mappings;
+  options.file_mode = file_mode;
+  options.directory_mode = directory_mode;
   ApplyLogSettings(log_defaults, &options.default_log_options);
   std::string file_system_path = FileSystemPath(path);
   shiplog_store* store = nullptr;
@@ -84,10 +91,17 @@ is flushed and checkpointed, so the next open skips recovery.
            py::arg("read_only") = false, py::arg("create") = true,
            py::arg("maintenance_interval_ms") = 1000,
            py::arg("checkpoint_interval_ms") = 60000,
+           py::arg("min_free_bytes") = 0, py::arg("max_open_segment_files") = 0,
+           py::arg("max_segment_mappings") = 0, py::arg("file_mode") = 0640,
+           py::arg("directory_mode") = 0750,
            "Opens (creating it if `create`) the store at `path`, recovering "
-           "what an unclean shutdown left. Keyword log settings "
-           "(segment_bytes=... as for Store.log) are the defaults of logs "
-           "created without their own.")
+           "what an unclean shutdown left. min_free_bytes refuses appends "
+           "(LowDiskSpace) before the disk is full; max_open_segment_files and "
+           "max_segment_mappings cap what idle segments hold open (0: half "
+           "of RLIMIT_NOFILE / vm.max_map_count); file_mode and "
+           "directory_mode are the modes of what the store creates. Keyword "
+           "log settings (segment_bytes=... as for Store.log) are the "
+           "defaults of logs created without their own.")
       .def("close", &Store::Close,
            "Clean shutdown: flushes every log and writes the checkpoints. "
            "Closing twice is fine; anything else afterwards raises Closed.")
