@@ -23,12 +23,14 @@ void KeepFirstError(absl::Status* first, const absl::Status& next) {
 
 }  // namespace
 
-Store::Store(std::string path, const StoreOptions& options, Env* env)
+Store::Store(std::string path, const StoreOptions& options, Env* env,
+             std::shared_ptr<AlignedBufferPool> direct_read_pool)
     : path_(std::move(path)),
       options_(options),
       env_(env),
       free_space_guard_(std::make_shared<FreeSpaceGuard>(
-          env, path_, options.min_free_bytes)) {}
+          env, path_, options.min_free_bytes)),
+      direct_read_pool_(std::move(direct_read_pool)) {}
 
 Store::~Store() { (void)Close(); }
 
@@ -44,7 +46,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
   RETURN_IF_ERROR(
       Annotate(options.default_log_config.Validate(), "default log settings"));
   Env* env = options.env != nullptr ? options.env : Env::Default();
-  std::unique_ptr<Store> store(new Store(path, options, env));
+  ASSIGN_OR_RETURN(std::shared_ptr<AlignedBufferPool> direct_read_pool,
+                   AlignedBufferPool::CreateWithBytes(
+                       options.direct_read_buffer_bytes,
+                       options.direct_read_pool_bytes));
+  std::unique_ptr<Store> store(
+      new Store(path, options, env, std::move(direct_read_pool)));
   if (absl::Status loaded = store->Load(); !loaded.ok()) {
     // A store that did not finish loading never shuts down cleanly: the
     // logs it did not reach were not recovered, so no clean-shutdown
