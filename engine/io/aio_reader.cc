@@ -87,7 +87,6 @@ AioReader::AioReader(std::unique_ptr<File> file, uint64_t position,
                      uint64_t length, size_t alignment,
                      const AioReaderOptions& options)
     : file_(std::move(file)),
-      begin_(position),
       end_(position + length),
       alignment_(alignment),
       options_([&] {

@@ -121,7 +121,6 @@ class AioReader {
   absl::Status Fail(absl::Status status);
 
   const std::unique_ptr<File> file_;
-  const uint64_t begin_;
   const uint64_t end_;
   const size_t alignment_;
   const AioReaderOptions options_;
