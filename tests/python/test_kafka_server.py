@@ -118,26 +118,21 @@ def test_kcat_zstd_batches_are_stored_compressed_and_read_back(
     shiplog.ok("dump", store / "packed-0", "--verify")
 
 
-@pytest.mark.parametrize("policy", ["sendfile", "auto", "mmap_write", "copy"])
-def test_kcat_reads_back_under_each_send_policy(serve, store, policy):
-    server = serve(store, "--send-policy", policy)
-    lines = [f"{policy} {i} " + "y" * (i % 300) for i in range(3000)]
+# --cold-read-lag 1: every fetch lies behind the end, so every record set
+# goes by O_DIRECT reads, resumed by the event loop on EAGAIN (or, where
+# the file system has no O_DIRECT, through the page cache as before).
+@pytest.mark.parametrize(
+    "flags",
+    [["--send-policy", policy]
+     for policy in ["sendfile", "auto", "mmap_write", "copy"]] +
+    [["--cold-read-lag", "1"]],
+    ids=["sendfile", "auto", "mmap_write", "copy", "cold-reads"])
+def test_kcat_reads_back_under_each_send_policy(serve, store, flags):
+    server = serve(store, *flags)
+    lines = [f"{flags[-1]} {i} " + "y" * (i % 300) for i in range(3000)]
     kcat(server, "-P", "-t", "policy", "-p", "0",
          input="".join(f"{line}\n" for line in lines).encode())
     got = records_of(server, "policy")
-    assert [(row[0], row[1], row[4]) for row in got] == [
-        (str(i), "-1", line) for i, line in enumerate(lines)]
-
-
-def test_kcat_reads_back_with_cold_reads(serve, store):
-    # --cold-read-lag 1: every fetch lies behind the end, so every record
-    # set goes by O_DIRECT reads, resumed by the event loop on EAGAIN (or,
-    # without O_DIRECT here, through the page cache as before).
-    server = serve(store, "--cold-read-lag", "1")
-    lines = [f"cold {i} " + "z" * (i % 300) for i in range(3000)]
-    kcat(server, "-P", "-t", "cold", "-p", "0",
-         input="".join(f"{line}\n" for line in lines).encode())
-    got = records_of(server, "cold")
     assert [(row[0], row[1], row[4]) for row in got] == [
         (str(i), "-1", line) for i, line in enumerate(lines)]
 
