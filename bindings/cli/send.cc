@@ -29,6 +29,7 @@ struct SendCommandOptions {
   std::optional<int64_t> offset;
   std::optional<uint64_t> max_bytes;
   shiplog_send_policy policy = SHIPLOG_SEND_AUTO;
+  uint64_t cold_read_lag_bytes = 0;
 };
 
 absl::StatusOr<SendCommandOptions> ParseOptions(const ParsedFlags& flags) {
@@ -53,12 +54,15 @@ absl::StatusOr<SendCommandOptions> ParseOptions(const ParsedFlags& flags) {
       const std::optional<std::string> policy,
       flags.GetChoice("policy", {"auto", "sendfile", "mmap_write", "copy"}));
   if (policy) options.policy = *ParseSendPolicy(*policy);
+  ASSIGN_OR_RETURN(const std::optional<uint64_t> cold_read_lag,
+                   flags.GetByteCount("cold-read-lag", 0));
+  options.cold_read_lag_bytes = cold_read_lag.value_or(0);
   return options;
 }
 
 // "sendfile 67108864" or "mmap_write 4096, copy 100": the paths that moved
 // bytes.
-std::string BytesByPath(const uint64_t (&bytes_by_path)[4]) {
+std::string BytesByPath(const uint64_t (&bytes_by_path)[kSendPaths.size()]) {
   std::vector<std::string> parts;
   for (const shiplog_send_path path : kSendPaths) {
     if (bytes_by_path[path] > 0) {
@@ -87,6 +91,7 @@ absl::Status Send(const SendCommandOptions& options) {
   ASSIGN_OR_RETURN(ScopedFd socket, ConnectTcp(options.to, kConnectTimeoutMs));
   shiplog_send_options send_options = SHIPLOG_SEND_OPTIONS_INIT;
   send_options.policy = options.policy;
+  send_options.cold_read_lag_bytes = options.cold_read_lag_bytes;
   shiplog_send_result sent;
   RETURN_IF_ERROR(AbiStatus(shiplog_log_send(
       &sent, log.get(), offset, options.max_bytes.value_or(UINT64_MAX),
@@ -138,6 +143,9 @@ const CommandSpec& SendSpec() {
            "the log)"},
           {"policy", "auto|sendfile|mmap_write|copy",
            "how to move the bytes (default auto)"},
+          {"cold-read-lag", "B",
+           "read the part of the range more than B bytes behind the log's "
+           "end with O_DIRECT, bypassing the page cache (default 0: off)"},
       }};
   return *spec;
 }

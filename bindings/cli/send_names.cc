@@ -32,8 +32,8 @@ std::optional<shiplog_send_policy> ParseSendPolicy(absl::string_view name) {
 
 absl::string_view SendPathName(shiplog_send_path path) {
   // Indexed by shiplog_send_path, whose values number the paths from 0.
-  static constexpr absl::string_view kPathNames[] = {"sendfile", "splice",
-                                                     "mmap_write", "copy"};
+  static constexpr absl::string_view kPathNames[] = {
+      "sendfile", "splice", "mmap_write", "copy", "direct_read"};
   const auto index = static_cast<size_t>(path);
   return index < std::size(kPathNames) ? kPathNames[index] : "unknown";
 }

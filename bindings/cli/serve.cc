@@ -72,6 +72,9 @@ absl::StatusOr<ServeOptions> ParseOptions(const ParsedFlags& flags) {
       const std::optional<std::string> policy,
       flags.GetChoice("send-policy", {"auto", "sendfile", "mmap_write", "copy"}));
   if (policy) options.server.broker.send_policy = *ParseSendPolicy(*policy);
+  ASSIGN_OR_RETURN(const std::optional<uint64_t> cold_read_lag,
+                   flags.GetByteCount("cold-read-lag", 0));
+  if (cold_read_lag) options.server.broker.cold_read_lag_bytes = *cold_read_lag;
   ASSIGN_OR_RETURN(const std::optional<uint64_t> max_request,
                    flags.GetByteCount("max-request-bytes", 1024));
   if (max_request) {
@@ -151,6 +154,9 @@ const CommandSpec& ServeSpec() {
            "partitions of a topic created on first use (default 1)"},
           {"send-policy", "auto|sendfile|mmap_write|copy",
            "how fetches ship records (default sendfile)"},
+          {"cold-read-lag", "B",
+           "fetches more than B bytes behind a partition's end read with "
+           "O_DIRECT, sparing the page cache (default 0: off)"},
           {"max-request-bytes", "B",
            "largest request accepted; a larger one closes its connection "
            "(default 100MiB)"},

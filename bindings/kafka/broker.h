@@ -27,6 +27,9 @@ struct BrokerOptions {
   int32_t max_partitions = 1024;
   // How Fetch responses ship record sets (a shiplog_send_policy).
   int send_policy = SHIPLOG_SEND_SENDFILE;
+  // Record sets starting more than this far behind a partition's end are
+  // read with O_DIRECT (shiplog_send_options.cold_read_lag_bytes); 0: off.
+  uint64_t cold_read_lag_bytes = 0;
   std::string cluster_id = "shiplog";
 };
 

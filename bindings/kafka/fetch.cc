@@ -45,6 +45,7 @@ PartitionAnswer AnswerPartition(Broker& broker, const std::string& topic,
       std::min<uint64_t>(static_cast<uint64_t>(partition.max_bytes), budget);
   shiplog_send_options options = SHIPLOG_SEND_OPTIONS_INIT;
   options.policy = broker.options().send_policy;
+  options.cold_read_lag_bytes = broker.options().cold_read_lag_bytes;
   shiplog_sender* sender = nullptr;
   const int status = shiplog_sender_open(&sender, log, partition.offset,
                                          std::max<uint64_t>(max_bytes, 1), fd,

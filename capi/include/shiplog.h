@@ -520,7 +520,10 @@ typedef enum shiplog_send_path {
   SHIPLOG_PATH_SENDFILE = 0,
   SHIPLOG_PATH_SPLICE = 1,
   SHIPLOG_PATH_MMAP_WRITE = 2,
-  SHIPLOG_PATH_COPY = 3
+  SHIPLOG_PATH_COPY = 3,
+  /** A cold slice read with O_DIRECT into a buffer, then written: it
+   *  bypassed the page cache (cold_read_lag_bytes). Since 1.2. */
+  SHIPLOG_PATH_DIRECT_READ = 4
 } shiplog_send_path;
 
 typedef struct shiplog_send_options {
@@ -533,13 +536,23 @@ typedef struct shiplog_send_options {
   /** shiplog_log_send only: give up after this long on a descriptor that
    *  stays full; -1 waits forever (default). */
   int64_t timeout_ms;
+  /** Cold reads: a part of the range that starts more than this many
+   *  bytes behind the log's end is read with O_DIRECT into buffers of the
+   *  store's pool and written from there, whatever the policy, so a
+   *  consumer far behind does not evict from the page cache the tail that
+   *  caught-up consumers are sent from. 0: off (default). Version 2,
+   *  since 1.2. */
+  uint64_t cold_read_lag_bytes;
 } shiplog_send_options;
 
-#define SHIPLOG_SEND_OPTIONS_VERSION 1
+/* Version 1 (1.0) ends at timeout_ms; version 2 (1.2) adds
+ * cold_read_lag_bytes. Both are accepted. */
+#define SHIPLOG_SEND_OPTIONS_VERSION 2
 #define SHIPLOG_SEND_OPTIONS_INIT \
-  { SHIPLOG_SEND_OPTIONS_VERSION, SHIPLOG_SEND_AUTO, 0, -1 }
+  { SHIPLOG_SEND_OPTIONS_VERSION, SHIPLOG_SEND_AUTO, 0, -1, 0 }
 
-/** Since 1.0. */
+/** Fills `options` as SHIPLOG_SEND_OPTIONS_INIT does, with the fields of
+ *  `version` (1 or 2) only. Since 1.0; version 2 since 1.2. */
 SHIPLOG_API int shiplog_send_options_init(shiplog_send_options* options,
                                           unsigned int version);
 
@@ -550,7 +563,10 @@ typedef struct shiplog_send_result {
   int64_t first_offset;
   /** The offset after the last batch sent: where the next range starts. */
   int64_t next_offset;
-  uint64_t bytes_by_path[4]; /* indexed by shiplog_send_path */
+  /** Indexed by shiplog_send_path. The fifth slot (SHIPLOG_PATH_DIRECT_READ,
+   *  since 1.2) is written only by sends given options of version 2 or
+   *  later: a caller built against an older header has four. */
+  uint64_t bytes_by_path[5];
 } shiplog_send_result;
 
 /** The threshold SHIPLOG_SEND_AUTO uses for `fd` when the options leave it

@@ -51,6 +51,8 @@ struct shiplog_store {
 struct shiplog_log {
   uint32_t magic = shiplog::capi::kLogMagic;
   std::shared_ptr<shiplog::Log> log;
+  // The store's, for cold reads; outlives the store handle if need be.
+  std::shared_ptr<shiplog::AlignedBufferPool> direct_read_pool;
 };
 
 struct shiplog_slice {
@@ -79,6 +81,9 @@ struct shiplog_records {
 struct shiplog_sender {
   uint32_t magic = shiplog::capi::kSenderMagic;
   std::optional<shiplog::LogSendCursor> cursor;
+  // The bytes_by_path slots of the caller's shiplog_send_result, from the
+  // version of the options the sender was opened with.
+  size_t path_slots = 4;
 };
 
 struct shiplog_metrics {

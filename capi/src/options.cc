@@ -101,6 +101,7 @@ absl::StatusOr<SendOptions> ToSendOptions(const shiplog_send_options& options) {
   if (options.mmap_threshold_bytes != 0) {  // 0: by destination
     send.mmap_threshold_bytes = options.mmap_threshold_bytes;
   }
+  send.cold_read_lag_bytes = options.cold_read_lag_bytes;
   return send;
 }
 

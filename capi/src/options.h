@@ -18,7 +18,8 @@ void FromConfig(const LogConfig& config, shiplog_log_options* out);
 absl::StatusOr<StoreOptions> ToStoreOptions(
     const shiplog_store_options& options);
 
-// kInvalidArgument for an unknown policy.
+// kInvalidArgument for an unknown policy. `options` is a whole struct of
+// the newest version (ReadVersioned fills what an older caller lacks).
 absl::StatusOr<SendOptions> ToSendOptions(const shiplog_send_options& options);
 
 }  // namespace shiplog::capi

@@ -1,43 +1,63 @@
 // Shipping ranges of logs to descriptors: one-shot and resumable.
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "capi/src/handles.h"
 #include "capi/src/options.h"
 #include "capi/src/status.h"
+#include "capi/src/versioned.h"
 
 using shiplog::capi::CheckHandle;
 using shiplog::capi::CheckNotNull;
-using shiplog::capi::CheckVersion;
+using shiplog::capi::kSendOptionsSizes;
+using shiplog::capi::ReadVersioned;
 using shiplog::capi::Fail;
 using shiplog::capi::Guard;
 using shiplog::capi::Report;
+using shiplog::capi::WriteVersioned;
 
 namespace {
 
 constexpr shiplog::SendPath kPathOrder[] = {
     shiplog::SendPath::kSendfile, shiplog::SendPath::kSplice,
-    shiplog::SendPath::kMmapWrite, shiplog::SendPath::kCopy};
+    shiplog::SendPath::kMmapWrite, shiplog::SendPath::kCopy,
+    shiplog::SendPath::kDirectRead};
 static_assert(SHIPLOG_PATH_SENDFILE == 0 && SHIPLOG_PATH_SPLICE == 1 &&
-              SHIPLOG_PATH_MMAP_WRITE == 2 && SHIPLOG_PATH_COPY == 3);
+              SHIPLOG_PATH_MMAP_WRITE == 2 && SHIPLOG_PATH_COPY == 3 &&
+              SHIPLOG_PATH_DIRECT_READ == 4);
+static_assert(std::size(kPathOrder) ==
+              sizeof(shiplog_send_result::bytes_by_path) / sizeof(uint64_t));
 
-void FillPaths(const shiplog::PerSendPath<uint64_t>& bytes,
-               shiplog_send_result* out) {
-  for (size_t i = 0; i < 4; ++i) out->bytes_by_path[i] = bytes[kPathOrder[i]];
+// The path slots a caller's shiplog_send_result has: version 1 options
+// (and NULL, which old callers pass too) come with a four-slot result.
+size_t PathSlots(const shiplog_send_options* options) {
+  return options != nullptr && options->version >= 2 ? std::size(kPathOrder)
+                                                     : 4;
 }
 
-// Checks and converts the options; `options` may be NULL.
-int Convert(const shiplog_send_options* options, shiplog::SendOptions* out,
-            int64_t* timeout_ms) {
-  shiplog_send_options defaults = SHIPLOG_SEND_OPTIONS_INIT;
-  if (options == nullptr) options = &defaults;
-  SHIPLOG_TRY(CheckVersion(options->version, SHIPLOG_SEND_OPTIONS_VERSION,
-                           "shiplog_send_options"));
+void FillPaths(const shiplog::PerSendPath<uint64_t>& bytes, size_t slots,
+               shiplog_send_result* out) {
+  for (size_t i = 0; i < slots; ++i) {
+    out->bytes_by_path[i] = bytes[kPathOrder[i]];
+  }
+}
+
+// Checks and converts the options; `options` may be NULL. Cold reads use
+// the buffer pool of `log`'s store.
+int Convert(const shiplog_send_options* options, const shiplog_log& log,
+            shiplog::SendOptions* out, int64_t* timeout_ms) {
+  shiplog_send_options given = SHIPLOG_SEND_OPTIONS_INIT;
+  if (options != nullptr) {
+    SHIPLOG_TRY(ReadVersioned(options, kSendOptionsSizes,
+                              "shiplog_send_options", &given));
+  }
   absl::StatusOr<shiplog::SendOptions> converted =
-      shiplog::capi::ToSendOptions(*options);
+      shiplog::capi::ToSendOptions(given);
   if (!converted.ok()) return Report(converted.status());
   *out = *converted;
-  if (timeout_ms != nullptr) *timeout_ms = options->timeout_ms;
+  out->direct_read_pool = log.direct_read_pool;
+  if (timeout_ms != nullptr) *timeout_ms = given.timeout_ms;
   return SHIPLOG_OK;
 }
 
@@ -53,10 +73,9 @@ extern "C" {
 int shiplog_send_options_init(shiplog_send_options* options,
                               unsigned int version) {
   SHIPLOG_TRY(CheckNotNull(options, "options"));
-  SHIPLOG_TRY(CheckVersion(version, SHIPLOG_SEND_OPTIONS_VERSION,
-                           "shiplog_send_options"));
-  *options = SHIPLOG_SEND_OPTIONS_INIT;
-  return SHIPLOG_OK;
+  const shiplog_send_options defaults = SHIPLOG_SEND_OPTIONS_INIT;
+  return WriteVersioned(defaults, version, kSendOptionsSizes,
+                        "shiplog_send_options", options);
 }
 
 int shiplog_send_auto_threshold(uint64_t* out, int fd) {
@@ -79,7 +98,7 @@ int shiplog_log_send(shiplog_send_result* out, const shiplog_log* log,
     SHIPLOG_TRY(CheckFd(fd));
     shiplog::SendOptions send_options;
     int64_t timeout_ms = -1;
-    SHIPLOG_TRY(Convert(options, &send_options, &timeout_ms));
+    SHIPLOG_TRY(Convert(options, *log, &send_options, &timeout_ms));
     absl::StatusOr<shiplog::SendResult> sent = shiplog::SendLogRange(
         *log->log, offset, max_bytes, fd, send_options, timeout_ms);
     if (!sent.ok()) return Report(sent.status());
@@ -87,7 +106,7 @@ int shiplog_log_send(shiplog_send_result* out, const shiplog_log* log,
       out->bytes_sent = sent->bytes_sent;
       out->first_offset = sent->first_offset;
       out->next_offset = sent->next_offset;
-      FillPaths(sent->bytes_by_path, out);
+      FillPaths(sent->bytes_by_path, PathSlots(options), out);
     }
     return SHIPLOG_OK;
   });
@@ -102,7 +121,7 @@ int shiplog_sender_open(shiplog_sender** out, const shiplog_log* log,
     SHIPLOG_TRY(CheckHandle(log, shiplog::capi::kLogMagic, "log"));
     SHIPLOG_TRY(CheckFd(fd));
     shiplog::SendOptions send_options;
-    SHIPLOG_TRY(Convert(options, &send_options, nullptr));
+    SHIPLOG_TRY(Convert(options, *log, &send_options, nullptr));
     absl::StatusOr<shiplog::Destination> destination =
         shiplog::Destination::Inspect(fd);
     if (!destination.ok()) return Report(destination.status());
@@ -112,6 +131,7 @@ int shiplog_sender_open(shiplog_sender** out, const shiplog_log* log,
     if (!cursor.ok()) return Report(cursor.status());
     auto handle = std::make_unique<shiplog_sender>();
     handle->cursor.emplace(*std::move(cursor));
+    handle->path_slots = PathSlots(options);
     *out = handle.release();
     return SHIPLOG_OK;
   });
@@ -133,7 +153,7 @@ int shiplog_sender_send(shiplog_send_result* progress, shiplog_sender* sender) {
       progress->bytes_sent = cursor.bytes_sent();
       progress->first_offset = cursor.first_offset();
       progress->next_offset = cursor.next_offset();
-      FillPaths(cursor.bytes_by_path(), progress);
+      FillPaths(cursor.bytes_by_path(), sender->path_slots, progress);
     }
     SHIPLOG_TRY(Report(sent));
     return cursor.done() ? SHIPLOG_OK : SHIPLOG_EAGAIN;

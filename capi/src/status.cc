@@ -98,6 +98,16 @@ int CheckVersion(unsigned int version, unsigned int expected,
                   " (initialize it with its _INIT macro)");
 }
 
+int CheckVersionBetween(unsigned int version, unsigned int oldest,
+                        unsigned int newest, const char* what) {
+  if (version >= oldest && version <= newest) return SHIPLOG_OK;
+  return Fail(SHIPLOG_EVERSION,
+              std::string(what) + " has version " + std::to_string(version) +
+                  "; this library knows versions " + std::to_string(oldest) +
+                  " to " + std::to_string(newest) +
+                  " (initialize it with its _INIT macro)");
+}
+
 }  // namespace shiplog::capi
 
 extern "C" {

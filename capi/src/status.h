@@ -38,6 +38,10 @@ int CheckNotNull(const void* pointer, const char* what);
 
 // SHIPLOG_EVERSION unless `version` is `expected`.
 int CheckVersion(unsigned int version, unsigned int expected, const char* what);
+// SHIPLOG_EVERSION unless oldest <= `version` <= newest: a struct that grew
+// by appended fields, whose older versions are still accepted.
+int CheckVersionBetween(unsigned int version, unsigned int oldest,
+                        unsigned int newest, const char* what);
 
 // Runs `body` (returning int) so that no C++ exception crosses the ABI.
 template <typename Body>

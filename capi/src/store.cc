@@ -187,6 +187,7 @@ int shiplog_log_open(shiplog_log** out, shiplog_store* store, const char* name,
     if (!log.ok()) return Report(log.status());
     auto handle = std::make_unique<shiplog_log>();
     handle->log = *std::move(log);
+    handle->direct_read_pool = store->store->direct_read_pool();
     *out = handle.release();
     return SHIPLOG_OK;
   });

@@ -7,7 +7,6 @@
 
 #include <cstddef>
 #include <cstring>
-#include <string>
 
 #include "capi/include/shiplog.h"
 #include "capi/src/status.h"
@@ -25,12 +24,7 @@ struct VersionSizes {
 template <typename T, size_t kVersions>
 int CheckKnownVersion(unsigned int version, const VersionSizes<T, kVersions>&,
                       const char* what) {
-  if (version >= 1 && version <= kVersions) return SHIPLOG_OK;
-  return Fail(SHIPLOG_EVERSION,
-              std::string(what) + " has version " + std::to_string(version) +
-                  "; this library knows versions 1 to " +
-                  std::to_string(kVersions) +
-                  " (initialize it with its _INIT macro)");
+  return CheckVersionBetween(version, 1, kVersions, what);
 }
 
 // `*out` holds the newest version's defaults; the caller's fields of its
@@ -65,6 +59,11 @@ inline constexpr VersionSizes<shiplog_store_options, 2> kStoreOptionsSizes = {
     {offsetof(shiplog_store_options, default_log_options) +
          kLogOptionsSizes.sizes[0],
      sizeof(shiplog_store_options)}};
+
+// shiplog_send_options: version 2 appends cold_read_lag_bytes.
+inline constexpr VersionSizes<shiplog_send_options, 2> kSendOptionsSizes = {
+    {offsetof(shiplog_send_options, cold_read_lag_bytes),
+     sizeof(shiplog_send_options)}};
 
 }  // namespace shiplog::capi
 

@@ -21,6 +21,12 @@ absl::Status Env::LinkFile(const std::string& from, const std::string& to) {
                                                ": this Env has no links"));
 }
 
+absl::StatusOr<std::unique_ptr<File>> Env::OpenForDirectRead(
+    const File& file) {
+  return absl::UnimplementedError(absl::StrCat(
+      "cannot open ", file.path(), " for direct reads: this Env has none"));
+}
+
 absl::Status WriteFileAtomically(Env* env, const std::string& path,
                                  absl::string_view contents) {
   const std::string temporary = absl::StrCat(path, kTemporaryFileSuffix);

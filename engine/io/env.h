@@ -102,6 +102,17 @@ class Env {
   virtual absl::StatusOr<std::unique_ptr<File>> OpenFile(
       const std::string& path, OpenMode mode) = 0;
 
+  // A second, read-only descriptor of the very file `file` is open on,
+  // with O_DIRECT: its reads bypass the page cache and must be aligned
+  // (aio_reader.h). It names the inode, not the path, so a file retention
+  // already unlinked still opens (Linux reopens it through
+  // /proc/self/fd/N). kInvalidArgument (EINVAL) where the file system has
+  // no direct I/O; kNotFound (ENOENT) without /proc. The default, for Envs
+  // that model files a second descriptor would bypass, fails with
+  // kUnimplemented: such callers read through the page cache.
+  virtual absl::StatusOr<std::unique_ptr<File>> OpenForDirectRead(
+      const File& file);
+
   // Maps the first `length` bytes of `file` shared, read-only or
   // read-write. The mapping stays valid after `file` is closed; touching a
   // page wholly past the file's end raises SIGBUS, so callers map only what

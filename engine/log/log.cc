@@ -70,6 +70,18 @@ uint64_t Log::size_bytes() const {
   return total;
 }
 
+uint64_t Log::BytesBehindEnd(const Segment& segment,
+                             uint64_t position) const {
+  uint64_t behind = 0;
+  const std::shared_ptr<const SegmentList> list = segments();
+  for (const auto& held : *list) {
+    if (held->base_offset() < segment.base_offset()) continue;
+    behind += held->size();
+    if (held.get() == &segment) behind -= std::min(position, held->size());
+  }
+  return behind;
+}
+
 size_t Log::segment_count() const { return segments()->size(); }
 
 std::vector<int64_t> Log::segment_base_offsets() const {

@@ -174,6 +174,10 @@ class Log {
     return recovery_point_.load(std::memory_order_acquire);
   }
   uint64_t size_bytes() const;
+  // The bytes from `position` in `segment` to the log's end: how far
+  // behind the tail a reader there is. A segment the log no longer holds
+  // (retention deleted it) lies behind every byte the log holds.
+  uint64_t BytesBehindEnd(const Segment& segment, uint64_t position) const;
   size_t segment_count() const;
   // The segments' base offsets, oldest first.
   std::vector<int64_t> segment_base_offsets() const;

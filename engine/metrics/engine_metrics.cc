@@ -12,6 +12,8 @@ absl::string_view SendPathName(SendPath path) {
       return "mmap_write";
     case SendPath::kCopy:
       return "copy";
+    case SendPath::kDirectRead:
+      return "direct_read";
   }
   return "unknown";
 }
@@ -35,6 +37,13 @@ EngineMetricsSnapshot TakeSnapshot(const EngineMetrics& metrics) {
   snapshot.send_eagain = metrics.send_eagain.Value();
   snapshot.send_fallbacks = metrics.send_fallbacks.Value();
   snapshot.send_errors = metrics.send_errors.Value();
+
+  snapshot.direct_reads = metrics.direct_reads.Value();
+  snapshot.direct_read_bytes = metrics.direct_read_bytes.Value();
+  snapshot.direct_read_buffer_waits = metrics.direct_read_buffer_waits.Value();
+  snapshot.direct_read_fallbacks = metrics.direct_read_fallbacks.Value();
+  snapshot.direct_read_buffers_in_use =
+      metrics.direct_read_buffers_in_use.Value();
 
   snapshot.fsyncs = metrics.fsyncs.Value();
   snapshot.fsync_latency_us = metrics.fsync_latency_us.Snapshot();

@@ -22,15 +22,17 @@
 
 namespace shiplog {
 
-// How the transport moved a slice's bytes to a socket.
-enum class SendPath { kSendfile, kSplice, kMmapWrite, kCopy };
+// How the transport moved a slice's bytes to a socket. kDirectRead: read
+// with O_DIRECT into a pool buffer (a cold slice), then written.
+enum class SendPath { kSendfile, kSplice, kMmapWrite, kCopy, kDirectRead };
 
-inline constexpr size_t kSendPathCount = 4;
+inline constexpr size_t kSendPathCount = 5;
 inline constexpr std::array<SendPath, kSendPathCount> kSendPaths = {
     SendPath::kSendfile, SendPath::kSplice, SendPath::kMmapWrite,
-    SendPath::kCopy};
+    SendPath::kCopy, SendPath::kDirectRead};
 
-// "sendfile", "splice", "mmap_write" or "copy": the `path` label's value.
+// "sendfile", "splice", "mmap_write", "copy" or "direct_read": the `path`
+// label's value.
 absl::string_view SendPathName(SendPath path);
 
 // One T per send path, indexed by the path: `sent_bytes[SendPath::kCopy]`.
@@ -46,8 +48,10 @@ class PerSendPath {
   std::array<T, kSendPathCount> values_{};
 };
 
-// What lets one send's two updates land on one cache line (see below).
-static_assert(2 * sizeof(PerSendPath<Counter>) == kCacheLineBytes);
+// The two per-path arrays of a send fill 80 bytes: a send's two updates
+// touch one cache line, or two for the paths whose counters straddle the
+// boundary (see below).
+static_assert(2 * sizeof(PerSendPath<Counter>) <= 2 * kCacheLineBytes);
 
 // fsync latency buckets: 1 us doubling to 2^26 us (67 s), then overflow.
 inline constexpr size_t kFsyncLatencyBuckets = 27;
@@ -62,13 +66,21 @@ struct EngineMetrics {
   Counter appended_records;
 
   // Sends, counted by the transport per system call. The two arrays fill
-  // one cache line, so a send touches one line in the common case.
+  // a line and a quarter, so a send touches one or two lines.
   alignas(kCacheLineBytes) PerSendPath<Counter> sent_bytes;
   PerSendPath<Counter> send_syscalls;
   Counter partial_sends;   // a syscall moved fewer bytes than asked
   Counter send_eagain;     // the socket was full (non-blocking send)
   Counter send_fallbacks;  // sendfile refused the pair; copied instead
   Counter send_errors;     // a send failed with an error other than EAGAIN
+
+  // Cold reads (O_DIRECT + libaio), counted by io and the transport; on
+  // the line after the sends', which they share with nothing busy.
+  alignas(kCacheLineBytes) Counter direct_reads;  // reads submitted
+  Counter direct_read_bytes;          // bytes those reads returned
+  Counter direct_read_buffer_waits;   // reads that found the pool empty
+  Counter direct_read_fallbacks;      // cold slices sent through the cache
+  Gauge direct_read_buffers_in_use;   // pool buffers lent out now
 
   // Durability, counted around each fdatasync.
   alignas(kCacheLineBytes) Counter fsyncs;
@@ -107,6 +119,12 @@ struct EngineMetricsSnapshot {
   uint64_t send_eagain = 0;
   uint64_t send_fallbacks = 0;
   uint64_t send_errors = 0;
+
+  uint64_t direct_reads = 0;
+  uint64_t direct_read_bytes = 0;
+  uint64_t direct_read_buffer_waits = 0;
+  uint64_t direct_read_fallbacks = 0;
+  int64_t direct_read_buffers_in_use = 0;
 
   uint64_t fsyncs = 0;
   HistogramSnapshot fsync_latency_us;

@@ -201,8 +201,10 @@ absl::StatusOr<Slice> Segment::Read(int64_t offset, uint64_t max_bytes) const {
   }
   const BatchHeader first = scanner.header();
   const uint64_t start = scanner.position();
-  const uint64_t limit = std::min<uint64_t>(
-      end, start + std::max<uint64_t>(max_bytes, first.size_in_bytes()));
+  // At least the first batch, at most the end. Compared as lengths:
+  // start + max_bytes would wrap for an unbounded budget (UINT64_MAX).
+  const uint64_t budget = std::max<uint64_t>(max_bytes, first.size_in_bytes());
+  const uint64_t limit = budget >= end - start ? end : start + budget;
   Slice slice{shared_from_this(), static_cast<uint32_t>(start), 0,
               first.base_offset, next};
   if (limit == end) {

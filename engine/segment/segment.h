@@ -126,6 +126,12 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // holders keep reading the bytes they were given.
   absl::StatusOr<std::shared_ptr<const File>> LogFile() const;
 
+  // A new read-only O_DIRECT descriptor of the file LogFile() returns
+  // (Env::OpenForDirectRead), owned by the caller: cold reads that bypass
+  // the page cache. It reopens the open file, not the path, so it works
+  // after Delete too.
+  absl::StatusOr<std::unique_ptr<File>> OpenLogFileForDirectRead() const;
+
   // A read-only shared mapping of the .log covering at least [0, end),
   // where `end` <= size() (kOutOfRange otherwise: the bytes are not, or no
   // longer, published). Holders may read [0, end) through it for as long

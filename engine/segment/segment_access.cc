@@ -24,6 +24,12 @@ absl::StatusOr<std::shared_ptr<const File>> Segment::LogFile() const {
   return std::shared_ptr<const File>(std::move(loaded.log));
 }
 
+absl::StatusOr<std::unique_ptr<File>> Segment::OpenLogFileForDirectRead()
+    const {
+  ASSIGN_OR_RETURN(const Loaded loaded, Load());
+  return env_->OpenForDirectRead(*loaded.log);
+}
+
 absl::StatusOr<std::shared_ptr<const Mapping>> Segment::MapForReading(
     uint64_t end) const {
   std::shared_ptr<const Mapping> mapping;

@@ -26,13 +26,15 @@ void KeepFirstError(absl::Status* first, const absl::Status& next) {
 }  // namespace
 
 Store::Store(std::string path, const StoreOptions& options, Env* env,
-             const SegmentCacheLimits& segment_cache_limits)
+             const SegmentCacheLimits& segment_cache_limits,
+             std::shared_ptr<AlignedBufferPool> direct_read_pool)
     : path_(std::move(path)),
       options_(options),
       env_(env),
       free_space_guard_(std::make_shared<FreeSpaceGuard>(
           env, path_, options.min_free_bytes)),
-      segment_cache_(std::make_shared<SegmentCache>(segment_cache_limits)) {}
+      segment_cache_(std::make_shared<SegmentCache>(segment_cache_limits)),
+      direct_read_pool_(std::move(direct_read_pool)) {}
 
 Store::~Store() { (void)Close(); }
 
@@ -56,9 +58,15 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
   const absl::StatusOr<ProcessStats> process = ReadProcessStats();
   const ProcessStats no_stats;
   const ProcessStats& limits = process.ok() ? *process : no_stats;
+  ASSIGN_OR_RETURN(std::shared_ptr<AlignedBufferPool> direct_read_pool,
+                   AlignedBufferPool::CreateWithBytes(
+                       options.direct_read_buffer_bytes,
+                       options.direct_read_pool_bytes));
   std::unique_ptr<Store> store(new Store(
-      path, options, env, ResolveSegmentCacheLimits(options.max_open_segment_files,
-                                options.max_segment_mappings, limits)));
+      path, options, env,
+      ResolveSegmentCacheLimits(options.max_open_segment_files,
+                                options.max_segment_mappings, limits),
+      std::move(direct_read_pool)));
   if (absl::Status loaded = store->Load(); !loaded.ok()) {
     // A store that did not finish loading never shuts down cleanly: the
     // logs it did not reach were not recovered, so no clean-shutdown

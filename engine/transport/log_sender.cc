@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
@@ -32,7 +33,10 @@ absl::StatusOr<LogRange> ResolveLogRange(const Log& log, int64_t offset,
     if (slice.empty()) break;
     // Past the first batch, a batch goes only if it fits the budget.
     if (!range.slices.empty() && slice.size > budget) break;
-    if (range.slices.empty()) range.first_offset = slice.first_offset;
+    if (range.slices.empty()) {
+      range.first_offset = slice.first_offset;
+      range.lag_bytes = log.BytesBehindEnd(*slice.segment, slice.position);
+    }
     range.size_bytes += slice.size;
     range.next_offset = slice.next_offset;
     range.slices.push_back(std::move(slice));
@@ -44,6 +48,7 @@ LogSendCursor::LogSendCursor(LogRange range, const Destination& destination,
                              const SendOptions& options)
     : slices_(std::move(range.slices)),
       size_bytes_(range.size_bytes),
+      next_slice_lag_bytes_(range.lag_bytes),
       first_offset_(range.first_offset),
       next_offset_(range.next_offset),
       destination_(destination),
@@ -52,6 +57,7 @@ LogSendCursor::LogSendCursor(LogRange range, const Destination& destination,
 absl::StatusOr<LogSendCursor> LogSendCursor::Start(
     const Log& log, int64_t offset, uint64_t max_bytes,
     const Destination& destination, const SendOptions& options) {
+  RETURN_IF_ERROR(CheckSendOptions(options));
   ASSIGN_OR_RETURN(LogRange range, ResolveLogRange(log, offset, max_bytes));
   return LogSendCursor(std::move(range), destination, options);
 }
@@ -60,18 +66,28 @@ absl::StatusOr<uint64_t> LogSendCursor::Send() {
   uint64_t sent_now = 0;
   while (!done()) {
     if (!current_.has_value()) {
-      current_.emplace(slices_[next_slice_], destination_, options_);
+      const Slice& slice = slices_[next_slice_];
+      const bool cold = options_.cold_read_lag_bytes > 0 &&
+                        next_slice_lag_bytes_ > options_.cold_read_lag_bytes;
+      current_.emplace(slice, destination_, options_, cold);
     }
-    // Counted from the sender's own total: a call that fails after moving
-    // some bytes still moved them.
+    // Counted from the sender's own totals: a call that fails after moving
+    // some bytes still moved them, and one that fell back moved them by
+    // two paths.
     const uint64_t before = current_->bytes_sent();
+    const PerSendPath<uint64_t> before_by_path = current_->bytes_by_path();
     const absl::Status sent = current_->Send().status();
     const uint64_t n = current_->bytes_sent() - before;
     sent_now += n;
     bytes_sent_ += n;
-    bytes_by_path_[current_->path()] += n;
+    for (SendPath path : kSendPaths) {
+      bytes_by_path_[path] += current_->bytes_by_path()[path] -
+                              before_by_path[path];
+    }
     RETURN_IF_ERROR(sent);
     if (!current_->done()) break;  // the destination is full
+    next_slice_lag_bytes_ -=
+        std::min<uint64_t>(next_slice_lag_bytes_, current_->slice().size);
     current_.reset();
     // The slice is sent: let go of its segment.
     slices_[next_slice_++] = Slice{};
@@ -82,6 +98,7 @@ absl::StatusOr<uint64_t> LogSendCursor::Send() {
 absl::StatusOr<SendResult> SendRange(LogRange range, int fd,
                                      const SendOptions& options,
                                      int64_t timeout_ms) {
+  RETURN_IF_ERROR(CheckSendOptions(options));
   ASSIGN_OR_RETURN(const Destination destination, Destination::Inspect(fd));
   LogSendCursor cursor(std::move(range), destination, options);
   const int64_t deadline = timeout_ms < 0 ? -1 : MonotonicMs() + timeout_ms;

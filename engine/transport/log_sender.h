@@ -28,6 +28,11 @@ struct LogRange {
   uint64_t size_bytes = 0;
   int64_t first_offset = 0;  // the first batch's base offset
   int64_t next_offset = 0;   // the offset after the range's last batch
+  // Bytes from the range's first byte to the log's end when resolved
+  // (Log::BytesBehindEnd): how far behind the tail the reader is. Slices
+  // follow each other without gaps, so a slice lies this much less the
+  // sizes of the slices before it behind the end.
+  uint64_t lag_bytes = 0;
 };
 
 // kOutOfRange if `offset` is outside [log start, log end].
@@ -35,15 +40,18 @@ absl::StatusOr<LogRange> ResolveLogRange(const Log& log, int64_t offset,
                                          uint64_t max_bytes);
 
 // Ships a LogRange slice by slice. An event loop drives it: Send() when the
-// destination is writable, until done().
+// destination is writable, until done(). A slice that starts more than
+// options.cold_read_lag_bytes behind the log's end is sent cold (direct
+// reads, SliceSender).
 //
 // Thread-safety: not thread-safe; drive a cursor from one thread at a time.
 class LogSendCursor {
  public:
+  // `options` must pass CheckSendOptions.
   LogSendCursor(LogRange range, const Destination& destination,
                 const SendOptions& options);
 
-  // ResolveLogRange, then a cursor over it.
+  // CheckSendOptions, ResolveLogRange, then a cursor over it.
   static absl::StatusOr<LogSendCursor> Start(const Log& log, int64_t offset,
                                              uint64_t max_bytes,
                                              const Destination& destination,
@@ -65,6 +73,8 @@ class LogSendCursor {
  private:
   std::vector<Slice> slices_;
   uint64_t size_bytes_;
+  // How far behind the log's end the next slice starts.
+  uint64_t next_slice_lag_bytes_;
   int64_t first_offset_;
   int64_t next_offset_;
   Destination destination_;

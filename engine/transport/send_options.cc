@@ -37,6 +37,15 @@ std::optional<SendPolicy> ParseSendPolicy(absl::string_view name) {
   return std::nullopt;
 }
 
+absl::Status CheckSendOptions(const SendOptions& options) {
+  if (options.cold_read_lag_bytes > 0 && options.direct_read_pool == nullptr) {
+    return absl::InvalidArgumentError(
+        "cold_read_lag_bytes needs a direct_read_pool to read into "
+        "(Store::direct_read_pool())");
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 bool IsLoopback(const sockaddr_storage& address) {

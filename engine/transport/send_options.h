@@ -5,10 +5,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/io/aligned_buffer_pool.h"
 
 namespace shiplog {
 
@@ -47,7 +49,30 @@ struct SendOptions {
   // The copy path's one reusable buffer (also used when sendfile is
   // refused and the copy path takes over).
   size_t copy_buffer_bytes = size_t{256} << 10;
+
+  // Cold reads (TRANSPORT.md, "Cold reads"): a slice that starts more than
+  // this many bytes behind the log's end (when its range is resolved) is
+  // read with O_DIRECT into buffers of `direct_read_pool` and written from
+  // there, whatever the policy: a consumer far behind does not drag old
+  // segments through the page cache and evict the tail that caught-up
+  // consumers are sent from. 0 (the default): off, every slice goes by
+  // the policy.
+  uint64_t cold_read_lag_bytes = 0;
+  // Where cold reads take their buffers (Store::direct_read_pool());
+  // required when cold_read_lag_bytes > 0.
+  std::shared_ptr<AlignedBufferPool> direct_read_pool;
+  // Reads a cold slice keeps in flight: the disk reads ahead while the
+  // destination drains.
+  size_t direct_read_depth = 4;
+  // How long a cold slice waits for a free pool buffer before it goes
+  // through the page cache after all (counted in
+  // shiplog_direct_read_fallbacks_total).
+  int64_t direct_read_buffer_wait_ms = 100;
 };
+
+// kInvalidArgument for options no send can follow: cold reads without a
+// pool.
+absl::Status CheckSendOptions(const SendOptions& options);
 
 // What the send paths need to know about a destination, found once per
 // descriptor rather than once per slice.

@@ -32,10 +32,13 @@ bool SendfileRefused(int error_number) {
 }  // namespace
 
 SliceSender::SliceSender(Slice slice, const Destination& destination,
-                         const SendOptions& options)
-    : slice_(std::move(slice)), destination_(destination), options_(options) {}
+                         const SendOptions& options, bool cold)
+    : slice_(std::move(slice)),
+      destination_(destination),
+      options_(options),
+      cold_(cold && options.direct_read_pool != nullptr) {}
 
-SendPath SliceSender::ChoosePath() const {
+SendPath SliceSender::ChooseHotPath() const {
   switch (options_.policy) {
     case SendPolicy::kMmapWrite:
       return SendPath::kMmapWrite;
@@ -61,35 +64,30 @@ SendPath SliceSender::ChoosePath() const {
 absl::Status SliceSender::Failed(absl::Status status) {
   GlobalMetrics().send_errors.Add();
   error_ = status;
+  // A failed sender is finished: its reads, buffers and file go now, not
+  // when its owner gets round to destroying it.
+  chunk_.reset();
+  reader_.reset();
   return status;
 }
 
 absl::StatusOr<uint64_t> SliceSender::Send() {
   RETURN_IF_ERROR(error_);
   if (done()) return 0;
-  if (!path_.has_value()) path_ = ChoosePath();
+  if (!path_.has_value()) {
+    path_ = cold_ ? SendPath::kDirectRead : ChooseHotPath();
+  }
   const uint64_t before = sent_;
   // sendfile, splice and write(2) have no MSG_NOSIGNAL; send(2) to a socket
   // does, and small mapped sends should not pay three syscalls for a guard.
+  // A direct read may fall back to sendfile or splice, so it has one.
   std::optional<SigpipeGuard> sigpipe_guard;
   if (*path_ != SendPath::kMmapWrite && *path_ != SendPath::kCopy) {
     sigpipe_guard.emplace();
   } else if (destination_.kind != Destination::Kind::kSocket) {
     sigpipe_guard.emplace();
   }
-  absl::Status status;
-  switch (*path_) {
-    case SendPath::kSendfile:
-    case SendPath::kSplice:
-      status = SendByKernel(*path_ == SendPath::kSplice);
-      break;
-    case SendPath::kMmapWrite:
-      status = SendFromMapping();
-      break;
-    case SendPath::kCopy:
-      status = SendByCopy();
-      break;
-  }
+  const absl::Status status = SendByPath();
   if (!status.ok()) {
     if (StatusErrno(status) == EPIPE && sigpipe_guard.has_value()) {
       sigpipe_guard->ConsumeRaisedSignal();
@@ -97,6 +95,26 @@ absl::StatusOr<uint64_t> SliceSender::Send() {
     return Failed(status);
   }
   return sent_ - before;
+}
+
+absl::Status SliceSender::SendByPath() {
+  switch (*path_) {
+    case SendPath::kSendfile:
+    case SendPath::kSplice:
+      return SendByKernel(*path_ == SendPath::kSplice);
+    case SendPath::kMmapWrite:
+      return SendFromMapping();
+    case SendPath::kCopy:
+      return SendByCopy();
+    case SendPath::kDirectRead:
+      return SendByDirectRead();
+  }
+  return absl::InternalError("unknown send path");
+}
+
+void SliceSender::Advance(size_t n) {
+  sent_ += n;
+  bytes_by_path_[*path_] += n;
 }
 
 absl::Status SliceSender::SendByKernel(bool splice) {
@@ -122,7 +140,7 @@ absl::Status SliceSender::SendByKernel(bool splice) {
     if (n > 0) {
       metrics.sent_bytes[path].Add(static_cast<uint64_t>(n));
       if (static_cast<size_t>(n) < want) metrics.partial_sends.Add();
-      sent_ += static_cast<uint64_t>(n);
+      Advance(static_cast<size_t>(n));
       continue;
     }
     if (n == 0) {
@@ -186,7 +204,7 @@ absl::Status SliceSender::SendFromMapping() {
     ASSIGN_OR_RETURN(const size_t n,
                      WriteSome(base + sent_, slice_.size - sent_));
     if (n == 0) return absl::OkStatus();  // would block
-    sent_ += n;
+    Advance(n);
   }
   return absl::OkStatus();
 }
@@ -220,9 +238,56 @@ absl::Status SliceSender::SendByCopy() {
                                                buffer_end_ - buffer_begin_));
     if (n == 0) return absl::OkStatus();  // would block
     buffer_begin_ += n;
-    sent_ += n;
+    Advance(n);
   }
   return absl::OkStatus();
+}
+
+absl::Status SliceSender::SendByDirectRead() {
+  if (reader_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<File>> file =
+        slice_.segment->OpenLogFileForDirectRead();
+    if (!file.ok()) return FallBackFromDirectRead(file.status());
+    AioReaderOptions reader_options;
+    reader_options.pool = options_.direct_read_pool;
+    reader_options.max_reads_in_flight = options_.direct_read_depth;
+    reader_options.buffer_wait_ms = options_.direct_read_buffer_wait_ms;
+    absl::StatusOr<std::unique_ptr<AioReader>> reader =
+        AioReader::Open(*std::move(file), slice_.position + sent_,
+                        slice_.size - sent_, reader_options);
+    if (!reader.ok()) return FallBackFromDirectRead(reader.status());
+    reader_ = *std::move(reader);
+  }
+  while (!done()) {
+    if (!chunk_.has_value()) {
+      absl::StatusOr<AioReader::Chunk> chunk = reader_->Next();
+      if (absl::IsResourceExhausted(chunk.status())) {
+        return FallBackFromDirectRead(chunk.status());
+      }
+      RETURN_IF_ERROR(chunk.status());
+      chunk_.emplace(*std::move(chunk));
+      chunk_written_ = 0;
+    }
+    const absl::string_view bytes = chunk_->bytes.substr(chunk_written_);
+    ASSIGN_OR_RETURN(const size_t n, WriteSome(bytes.data(), bytes.size()));
+    if (n == 0) return absl::OkStatus();  // would block; reads go on
+    chunk_written_ += n;
+    Advance(n);
+    if (chunk_written_ == chunk_->bytes.size()) chunk_.reset();
+  }
+  // Sent: the context, the file and the buffers go now, not with the
+  // sender.
+  reader_.reset();
+  return absl::OkStatus();
+}
+
+absl::Status SliceSender::FallBackFromDirectRead(absl::Status reason) {
+  GlobalMetrics().direct_read_fallbacks.Add();
+  direct_read_fallback_ = std::move(reason);
+  chunk_.reset();
+  reader_.reset();
+  path_ = ChooseHotPath();
+  return SendByPath();
 }
 
 }  // namespace shiplog

@@ -5,17 +5,11 @@
 // Besides throughput, each reports the sending thread's CPU seconds per
 // GiB (getrusage RUSAGE_THREAD: user + system, so the kernel's copies
 // count), the article's measure of what a copy costs.
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/resource.h>
 #include <sys/sendfile.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "benchmark/benchmark.h"
@@ -24,6 +18,7 @@
 #include "engine/transport/log_sender.h"
 #include "tests/bench/bench_dir.h"
 #include "tests/bench/ratio_reporter.h"
+#include "tests/bench/socket_sink.h"
 
 namespace shiplog::bench {
 namespace {
@@ -58,67 +53,12 @@ SharedLog& TheLog() {
   return *shared;
 }
 
-enum SinkKind { kTcpLoopback = 0, kUnixSocketPair = 1 };
-
-// A connection whose far end a thread drains and discards: loopback TCP
-// (the kernel's whole TCP stack, receive side included, runs on these two
-// cores) or an AF_UNIX socket pair (no protocol stack: what is left is the
-// cost of moving the bytes).
-class Sink {
- public:
-  explicit Sink(int kind) {
-    int receiver = -1;
-    if (kind == kUnixSocketPair) {
-      int fds[2];
-      socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
-      fd_ = fds[0];
-      receiver = fds[1];
-    } else {
-      const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in address{};
-      address.sin_family = AF_INET;
-      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      socklen_t length = sizeof(address);
-      bind(listener, reinterpret_cast<sockaddr*>(&address), length);
-      listen(listener, 1);
-      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
-      fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      connect(fd_, reinterpret_cast<sockaddr*>(&address), length);
-      receiver = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-      close(listener);
-    }
-    drain_ = std::thread([receiver] {
-      std::vector<char> buffer(1 << 20);
-      while (read(receiver, buffer.data(), buffer.size()) > 0) {
-      }
-      close(receiver);
-    });
-  }
-  ~Sink() {
-    shutdown(fd_, SHUT_WR);
-    drain_.join();
-    close(fd_);
-  }
-  int fd() const { return fd_; }
-
- private:
-  int fd_ = -1;
-  std::thread drain_;
-};
-
-double ThreadCpuSeconds() {
-  struct rusage usage;
-  getrusage(RUSAGE_THREAD, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
 // Runs `ship()` (which moves kRangeBytes to the sink) per iteration and
 // reports throughput and CPU per GiB.
 template <typename Ship>
 void Measure(benchmark::State& state, Ship ship) {
   SharedLog& shared = TheLog();
-  Sink sink(static_cast<int>(state.range(0)));
+  SocketSink sink(static_cast<int>(state.range(0)));
   const double cpu_before = ThreadCpuSeconds();
   uint64_t bytes = 0;
   for (auto _ : state) {

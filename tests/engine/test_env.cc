@@ -1,5 +1,10 @@
 #include "tests/engine/test_env.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/status/errno_status.h"
@@ -47,7 +52,52 @@ class TestFile final : public File {
   const std::unique_ptr<File> base_;
 };
 
+// A direct file whose descriptor the kernel cannot read from: /dev/null
+// opened write-only, so io_submit refuses every read with EBADF.
+class BrokenDirectFile final : public File {
+ public:
+  BrokenDirectFile(std::unique_ptr<File> base, int write_only_fd)
+      : base_(std::move(base)), fd_(write_only_fd) {}
+  ~BrokenDirectFile() override { close(fd_); }
+
+  const std::string& path() const override { return base_->path(); }
+  int fd() const override { return fd_; }
+  absl::StatusOr<size_t> ReadAt(uint64_t, absl::Span<char>) const override {
+    return ErrnoToStatus(EBADF, absl::StrCat("read ", path()));
+  }
+  absl::Status WriteAt(uint64_t, absl::string_view) override {
+    return ErrnoToStatus(EBADF, absl::StrCat("write ", path()));
+  }
+  absl::Status Sync() override { return base_->Sync(); }
+  absl::Status Truncate(uint64_t size) override {
+    return base_->Truncate(size);
+  }
+  absl::StatusOr<uint64_t> Size() const override { return base_->Size(); }
+
+ private:
+  const std::unique_ptr<File> base_;
+  const int fd_;
+};
+
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<File>> TestEnv::OpenForDirectRead(
+    const File& file) {
+  if (const int error = direct_open_errno_.load(); error != 0) {
+    return ErrnoToStatus(
+        error, absl::StrCat("open ", file.path(), " for direct reads "
+                                                  "(injected)"));
+  }
+  absl::StatusOr<std::unique_ptr<File>> direct =
+      base_->OpenForDirectRead(file);
+  if (!direct.ok()) return direct.status();
+  direct_open_count_.fetch_add(1);
+  if (!direct_reads_broken_.load()) return direct;
+  const int write_only = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (write_only < 0) return ErrnoToStatus(errno, "open /dev/null");
+  return std::unique_ptr<File>(
+      new BrokenDirectFile(*std::move(direct), write_only));
+}
 
 absl::StatusOr<std::unique_ptr<File>> TestEnv::OpenFile(const std::string& path,
                                                         OpenMode mode) {

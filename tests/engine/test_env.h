@@ -44,6 +44,17 @@ class TestEnv final : public Env {
   // build large stores and do not test durability.
   void SkipSyncs(bool skip) { skip_syncs_.store(skip); }
   bool skip_syncs() const { return skip_syncs_.load(); }
+  // Every later OpenForDirectRead fails with this errno (0: they work
+  // again): EINVAL stands in for a file system without O_DIRECT.
+  void FailDirectOpensWith(int error_number) {
+    direct_open_errno_.store(error_number);
+  }
+  // Files OpenForDirectRead returns from now on (true) hand the kernel a
+  // descriptor it cannot read from, so every direct read fails (EBADF): a
+  // disk that fails reads.
+  void BreakDirectReads(bool broken) { direct_reads_broken_.store(broken); }
+  // Successful OpenForDirectRead calls so far.
+  int direct_open_count() const { return direct_open_count_.load(); }
   int sync_count() const { return sync_count_.load(); }
 
   void RecordRead(const std::string& path, uint64_t bytes);
@@ -53,6 +64,8 @@ class TestEnv final : public Env {
 
   absl::StatusOr<std::unique_ptr<File>> OpenFile(const std::string& path,
                                                  OpenMode mode) override;
+  absl::StatusOr<std::unique_ptr<File>> OpenForDirectRead(
+      const File& file) override;
   absl::StatusOr<Mapping> MapFile(const File& file, size_t length,
                                   bool writable) override;
   absl::StatusOr<Mapping> MapAnonymous(size_t length) override {
@@ -99,6 +112,9 @@ class TestEnv final : public Env {
   std::atomic<int> link_errno_{0};
   std::atomic<int> link_count_{0};
   std::atomic<bool> skip_syncs_{false};
+  std::atomic<int> direct_open_errno_{0};
+  std::atomic<bool> direct_reads_broken_{false};
+  std::atomic<int> direct_open_count_{0};
   mutable Mutex mu_;
   std::map<std::string, uint64_t> bytes_read_ ABSL_GUARDED_BY(mu_);
 };

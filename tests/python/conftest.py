@@ -25,6 +25,20 @@ _PYTHON_ONLY = {
     if name in os.environ}
 
 
+def direct_io_works(directory):
+    """Whether files under `directory` open with O_DIRECT (tmpfs before
+    Linux 6.6 does not have it): where cold reads can bypass the page
+    cache."""
+    probe = os.path.join(directory, "direct-probe")
+    try:
+        fd = os.open(probe, os.O_CREAT | os.O_RDWR | os.O_DIRECT, 0o600)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    return True
+
+
 def python_child_env(**variables):
     """The environment for a child Python that imports shiplog: this one's,
     with `variables` added."""

@@ -14,6 +14,7 @@ import threading
 import pytest
 
 import shiplog
+from conftest import direct_io_works
 
 LOG = "events-0"
 TIMEOUT_S = 30
@@ -206,6 +207,24 @@ def test_auto_sends_by_sendfile_from_its_threshold(opened):
         sent = log.send(source, mmap_threshold_bytes=1)
         assert sent.bytes_by_path["sendfile"] == sent.bytes_sent > 0
         read_exactly(sink, sent.bytes_sent)
+
+
+def test_cold_read_lag_reads_old_segments_directly(opened):
+    if not direct_io_works(opened.path):
+        pytest.skip(f"no O_DIRECT under {opened.path}")
+    log = opened.log(LOG, segment_bytes=64 << 10)
+    fill(log, 300)
+    tail = segment_files(opened)[-1].stat().st_size
+    source, sink = socket.socketpair()
+    reader = Reader(sink)
+    with source:
+        sent = log.send(source, max_bytes=None, policy="sendfile",
+                        cold_read_lag_bytes=tail)
+    received = reader.join()
+    sink.close()
+    assert received == log_file_bytes(opened)
+    assert sent.bytes_by_path["direct_read"] == len(received) - tail
+    assert sent.bytes_by_path["sendfile"] == tail
 
 
 def test_send_to_a_tcp_connection(opened):

@@ -118,10 +118,18 @@ def test_kcat_zstd_batches_are_stored_compressed_and_read_back(
     shiplog.ok("dump", store / "packed-0", "--verify")
 
 
-@pytest.mark.parametrize("policy", ["sendfile", "auto", "mmap_write", "copy"])
-def test_kcat_reads_back_under_each_send_policy(serve, store, policy):
-    server = serve(store, "--send-policy", policy)
-    lines = [f"{policy} {i} " + "y" * (i % 300) for i in range(3000)]
+# --cold-read-lag 1: every fetch lies behind the end, so every record set
+# goes by O_DIRECT reads, resumed by the event loop on EAGAIN (or, where
+# the file system has no O_DIRECT, through the page cache as before).
+@pytest.mark.parametrize(
+    "flags",
+    [["--send-policy", policy]
+     for policy in ["sendfile", "auto", "mmap_write", "copy"]] +
+    [["--cold-read-lag", "1"]],
+    ids=["sendfile", "auto", "mmap_write", "copy", "cold-reads"])
+def test_kcat_reads_back_under_each_send_policy(serve, store, flags):
+    server = serve(store, *flags)
+    lines = [f"{flags[-1]} {i} " + "y" * (i % 300) for i in range(3000)]
     kcat(server, "-P", "-t", "policy", "-p", "0",
          input="".join(f"{line}\n" for line in lines).encode())
     got = records_of(server, "policy")

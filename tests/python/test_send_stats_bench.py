@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TIMEOUT_S
+from conftest import TIMEOUT_S, direct_io_works
 
 LOG = "events-0"
 RECORDS = 3000
@@ -191,6 +191,19 @@ def test_send_over_ipv6_loopback(shiplog, produced):
     out, received = send(shiplog, produced, receiver, "--policy", "sendfile")
     assert received == data
     assert f"to {receiver.address}: sendfile {len(data)}" in out
+
+
+def test_send_reads_segments_far_behind_the_end_directly(shiplog, produced):
+    if not direct_io_works(produced):
+        pytest.skip(f"no O_DIRECT under {produced}")
+    data, _ = log_contents(produced, LOG)
+    tail = sorted((produced / LOG).glob("*.log"))[-1].stat().st_size
+    receiver = Receiver()
+    out, received = send(shiplog, produced, receiver, "--policy", "sendfile",
+                         "--cold-read-lag", str(tail))
+    assert received == data
+    assert out.rstrip().endswith(
+        f": sendfile {tail}, direct_read {len(data) - tail}"), out
 
 
 def test_send_at_the_end_sends_nothing(shiplog, produced):

@@ -26,7 +26,7 @@ _Headers = Union[
 ]
 _Compression = Literal["zstd"] | None
 _SendPolicy = Literal["auto", "sendfile", "mmap_write", "copy"]
-_SendPath = Literal["sendfile", "splice", "mmap_write", "copy"]
+_SendPath = Literal["sendfile", "splice", "mmap_write", "copy", "direct_read"]
 
 class _HasFileno(Protocol):
     def fileno(self) -> int: ...
@@ -235,6 +235,7 @@ class Log:
         policy: _SendPolicy = "auto",
         timeout: float | None = None,
         mmap_threshold_bytes: int | None = None,
+        cold_read_lag_bytes: int = 0,
     ) -> SendResult: ...
     def sender(
         self,
@@ -244,6 +245,7 @@ class Log:
         *,
         policy: _SendPolicy = "auto",
         mmap_threshold_bytes: int | None = None,
+        cold_read_lag_bytes: int = 0,
     ) -> Sender: ...
     def offset_for_time(self, timestamp_ms: int) -> int | None: ...
     def truncate(self, offset: int) -> None: ...

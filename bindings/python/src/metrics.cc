@@ -2,6 +2,7 @@
 // resource use and each log's gauges (Store.metrics).
 #include <pybind11/pybind11.h>
 
+#include <iterator>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -79,7 +80,7 @@ py::object ValueOf(const Values& values, const Field& field) {
       [&](auto member) -> py::object {
         const auto& value = values.*member;
         if constexpr (std::is_array_v<std::remove_cvref_t<decltype(value)>>) {
-          return BySendPath(value);
+          return BySendPath(value, std::size(value));
         } else {
           return py::cast(value);
         }

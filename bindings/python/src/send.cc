@@ -5,7 +5,9 @@
 
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -81,9 +83,10 @@ constexpr Policy kPolicies[] = {
 
 // Indexed by shiplog_send_path.
 constexpr const char* kPathNames[] = {"sendfile", "splice", "mmap_write",
-                                      "copy"};
+                                      "copy", "direct_read"};
 static_assert(SHIPLOG_PATH_SENDFILE == 0 && SHIPLOG_PATH_SPLICE == 1 &&
-              SHIPLOG_PATH_MMAP_WRITE == 2 && SHIPLOG_PATH_COPY == 3);
+              SHIPLOG_PATH_MMAP_WRITE == 2 && SHIPLOG_PATH_COPY == 3 &&
+              SHIPLOG_PATH_DIRECT_READ == 4);
 
 int PolicyNamed(const std::string& name) {
   for (const Policy& policy : kPolicies) {
@@ -109,9 +112,11 @@ int64_t TimeoutMs(py::handle timeout) {
 
 shiplog_send_options SendOptions(const std::string& policy,
                                  py::handle mmap_threshold_bytes,
-                                 py::handle timeout) {
+                                 py::handle timeout,
+                                 uint64_t cold_read_lag_bytes) {
   shiplog_send_options options = SHIPLOG_SEND_OPTIONS_INIT;
   options.policy = PolicyNamed(policy);
+  options.cold_read_lag_bytes = cold_read_lag_bytes;
   if (!mmap_threshold_bytes.is_none()) {
     options.mmap_threshold_bytes =
         ToLimit(mmap_threshold_bytes, "mmap_threshold_bytes");
@@ -129,12 +134,13 @@ int Descriptor(py::handle destination) {
 
 SendResult Send(const Log& log, py::handle destination, py::handle offset,
                 py::handle max_bytes, const std::string& policy,
-                py::handle timeout, py::handle mmap_threshold_bytes) {
+                py::handle timeout, py::handle mmap_threshold_bytes,
+                uint64_t cold_read_lag_bytes) {
   const int fd = Descriptor(destination);
   const int64_t start = log.OffsetOrStart(offset);
   const uint64_t limit = ToLimit(max_bytes, "max_bytes");
-  const shiplog_send_options options =
-      SendOptions(policy, mmap_threshold_bytes, timeout);
+  const shiplog_send_options options = SendOptions(
+      policy, mmap_threshold_bytes, timeout, cold_read_lag_bytes);
   SendResult sent{};
   CheckBlocking([&] {
     return shiplog_log_send(&sent.result, log.get(), start, limit, fd,
@@ -146,12 +152,13 @@ SendResult Send(const Log& log, py::handle destination, py::handle offset,
 std::unique_ptr<Sender> OpenSender(const Log& log, py::object destination,
                                    py::handle offset, py::handle max_bytes,
                                    const std::string& policy,
-                                   py::handle mmap_threshold_bytes) {
+                                   py::handle mmap_threshold_bytes,
+                                   uint64_t cold_read_lag_bytes) {
   const int fd = Descriptor(destination);
   const int64_t start = log.OffsetOrStart(offset);
   const uint64_t limit = ToLimit(max_bytes, "max_bytes");
-  const shiplog_send_options options =
-      SendOptions(policy, mmap_threshold_bytes, py::none());
+  const shiplog_send_options options = SendOptions(
+      policy, mmap_threshold_bytes, py::none(), cold_read_lag_bytes);
   shiplog_sender* sender = nullptr;
   CheckBlocking([&] {
     return shiplog_sender_open(&sender, log.get(), start, limit, fd, &options);
@@ -161,9 +168,9 @@ std::unique_ptr<Sender> OpenSender(const Log& log, py::object destination,
 
 }  // namespace
 
-py::dict BySendPath(const uint64_t (&counts)[4]) {
+py::dict BySendPath(const uint64_t* counts, size_t paths) {
   py::dict by_path;
-  for (size_t i = 0; i < std::size(kPathNames); ++i) {
+  for (size_t i = 0; i < std::min(paths, std::size(kPathNames)); ++i) {
     by_path[kPathNames[i]] = counts[i];
   }
   return by_path;
@@ -187,16 +194,19 @@ void RegisterSend(py::module_& module, LogClass& log) {
       .def_property_readonly(
           "bytes_by_path",
           [](const SendResult& self) {
-            return BySendPath(self.result.bytes_by_path);
+            return BySendPath(self.result.bytes_by_path,
+                              std::size(self.result.bytes_by_path));
           },
-          "Bytes by the way they went: sendfile, splice, mmap_write, copy.")
+          "Bytes by the way they went: sendfile, splice, mmap_write, copy, "
+          "direct_read.")
       .def("__repr__", [](const SendResult& self) {
         return py::str(
                    "SendResult(bytes_sent={}, first_offset={}, "
                    "next_offset={}, bytes_by_path={!r})")
             .format(self.result.bytes_sent, self.result.first_offset,
                     self.result.next_offset,
-                    BySendPath(self.result.bytes_by_path));
+                    BySendPath(self.result.bytes_by_path,
+                               std::size(self.result.bytes_by_path)));
       });
 
   py::class_<Sender>(module, "Sender", R"doc(
@@ -225,19 +235,24 @@ writable, and the send resumes where it stopped.
   log.def("send", &Send, py::arg("destination"), py::arg("offset") = py::none(),
           py::arg("max_bytes") = 1 << 20, py::kw_only(),
           py::arg("policy") = "auto", py::arg("timeout") = py::none(),
-          py::arg("mmap_threshold_bytes") = py::none(), R"doc(
+          py::arg("mmap_threshold_bytes") = py::none(),
+          py::arg("cold_read_lag_bytes") = 0, R"doc(
 Ships the log from the batch holding `offset` (None: the log's start), at
 most max_bytes (but at least one whole batch; None: no limit), to
 `destination`: a socket (or anything with fileno()) or a descriptor number,
 not closed here. A full non-blocking socket is waited for, without the GIL,
 up to `timeout` seconds (None: forever; Timeout after). policy: 'auto'
 (mmap+write below mmap_threshold_bytes, sendfile from there up), 'sendfile',
-'mmap_write' or 'copy'. A closed peer raises PeerClosed (never SIGPIPE).
+'mmap_write' or 'copy'. cold_read_lag_bytes > 0: the parts of the range
+more than that many bytes behind the log's end are read with O_DIRECT,
+bypassing the page cache (path 'direct_read'). A closed peer raises
+PeerClosed (never SIGPIPE).
 )doc")
       .def("sender", &OpenSender, py::arg("destination"),
            py::arg("offset") = py::none(), py::arg("max_bytes") = 1 << 20,
            py::kw_only(), py::arg("policy") = "auto",
-           py::arg("mmap_threshold_bytes") = py::none(), R"doc(
+           py::arg("mmap_threshold_bytes") = py::none(),
+           py::arg("cold_read_lag_bytes") = 0, R"doc(
 A Sender of the same range Log.send would ship, resolved now (retention
 cannot break it) and sent by Sender.send() as the descriptor takes it.
 )doc");

@@ -5,15 +5,17 @@
 
 #include <pybind11/pybind11.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace shiplog::python {
 
 namespace py = pybind11;
 
-// {"sendfile": ..., "splice": ..., "mmap_write": ..., "copy": ...} from an
-// array indexed by shiplog_send_path.
-py::dict BySendPath(const uint64_t (&counts)[4]);
+// {"sendfile": ..., "splice": ..., "mmap_write": ..., "copy": ...,
+// "direct_read": ...} from the first `paths` entries of an array indexed by
+// shiplog_send_path (metrics values have four).
+py::dict BySendPath(const uint64_t* counts, size_t paths);
 
 }  // namespace shiplog::python
 

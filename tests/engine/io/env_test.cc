@@ -1,5 +1,8 @@
 #include "engine/io/env.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <string>
@@ -150,6 +153,28 @@ TEST(ErrnoStatusTest, DiskFullIsDistinctAndKeepsErrno) {
   EXPECT_FALSE(IsDiskFull(io));
   EXPECT_EQ(StatusErrno(io), EIO);
   EXPECT_EQ(StatusErrno(absl::InternalError("no errno")), 0);
+}
+
+TEST(PosixEnvTest, OpenForDirectReadReopensTheSameFileReadOnlyEvenUnlinked) {
+  TempDir dir;
+  Env* env = Env::Default();
+  ASSERT_OK_AND_ASSIGN(auto file,
+                       env->OpenFile(dir.Join("f"), OpenMode::kCreate));
+  ASSERT_OK(env->RemoveFile(dir.Join("f")));
+  absl::StatusOr<std::unique_ptr<File>> direct = env->OpenForDirectRead(*file);
+  if (absl::IsInvalidArgument(direct.status())) {
+    GTEST_SKIP() << "no O_DIRECT here: " << direct.status();
+  }
+  ASSERT_OK(direct);
+  struct stat original, reopened;
+  ASSERT_EQ(fstat(file->fd(), &original), 0);
+  ASSERT_EQ(fstat((*direct)->fd(), &reopened), 0);
+  EXPECT_EQ(original.st_ino, reopened.st_ino);
+  EXPECT_EQ(original.st_dev, reopened.st_dev);
+  const int flags = fcntl((*direct)->fd(), F_GETFL);
+  EXPECT_EQ(flags & O_ACCMODE, O_RDONLY);
+  EXPECT_NE(flags & O_DIRECT, 0);
+  EXPECT_EQ((*direct)->path(), file->path());
 }
 
 }  // namespace

@@ -156,7 +156,8 @@ TEST(EngineMetricsTest, SnapshotCopiesEveryGroup) {
 TEST(EngineMetricsTest, SendPathNamesAreTheLabelValues) {
   std::vector<std::string> names;
   for (SendPath path : kSendPaths) names.emplace_back(SendPathName(path));
-  EXPECT_THAT(names, ElementsAre("sendfile", "splice", "mmap_write", "copy"));
+  EXPECT_THAT(names, ElementsAre("sendfile", "splice", "mmap_write", "copy",
+                                 "direct_read"));
 }
 
 TEST(EngineMetricsTest, GlobalMetricsIsOneInstance) {

@@ -76,6 +76,10 @@ TEST(PrometheusTest, ExposesEveryFamilyByItsName) {
       ElementsAre(
           "shiplog_appended_batches_total", "shiplog_appended_bytes_total",
           "shiplog_appended_records_total", "shiplog_crc_failures_total",
+          "shiplog_direct_read_buffer_waits_total",
+          "shiplog_direct_read_buffers_in_use",
+          "shiplog_direct_read_bytes_total",
+          "shiplog_direct_read_fallbacks_total", "shiplog_direct_reads_total",
           "shiplog_fsync_duration_seconds", "shiplog_fsync_failures_total",
           "shiplog_fsyncs_total", "shiplog_index_rebuilds_total",
           "shiplog_log_committed_offset", "shiplog_log_end_offset",
@@ -117,6 +121,12 @@ TEST(PrometheusTest, EngineCountsParseBackExactly) {
   metrics.mapped_bytes.Add(1 << 20);
   metrics.mappings.Add(2);
   metrics.bytes_truncated_by_recovery.Add(77);
+  metrics.sent_bytes[SendPath::kDirectRead].Add(8192);
+  metrics.direct_reads.Add(4);
+  metrics.direct_read_bytes.Add(8704);
+  metrics.direct_read_buffer_waits.Add(2);
+  metrics.direct_read_fallbacks.Add(1);
+  metrics.direct_read_buffers_in_use.Add(3);
 
   const Families families =
       Parse(FormatPrometheus(TakeSnapshot(metrics), std::nullopt, {}));
@@ -139,6 +149,15 @@ TEST(PrometheusTest, EngineCountsParseBackExactly) {
   EXPECT_EQ(Value(families, "shiplog_mapped_bytes"), 1 << 20);
   EXPECT_EQ(Value(families, "shiplog_mappings"), 2);
   EXPECT_EQ(Value(families, "shiplog_recovery_truncated_bytes_total"), 77);
+  EXPECT_EQ(
+      Value(families, "shiplog_sent_bytes_total", {{"path", "direct_read"}}),
+      8192);
+  EXPECT_EQ(Value(families, "shiplog_direct_reads_total"), 4);
+  EXPECT_EQ(Value(families, "shiplog_direct_read_bytes_total"), 8704);
+  EXPECT_EQ(Value(families, "shiplog_direct_read_buffer_waits_total"), 2);
+  EXPECT_EQ(Value(families, "shiplog_direct_read_fallbacks_total"), 1);
+  EXPECT_EQ(Value(families, "shiplog_direct_read_buffers_in_use"), 3);
+  EXPECT_EQ(families.at("shiplog_direct_read_buffers_in_use").type, "gauge");
   EXPECT_EQ(families.at("shiplog_open_files").type, "gauge");
   EXPECT_EQ(families.at("shiplog_sent_bytes_total").type, "counter");
 }

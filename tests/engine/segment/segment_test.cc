@@ -122,6 +122,18 @@ TEST_F(SegmentTest, ReadReturnsAWholeFirstBatchLargerThanMaxBytes) {
   EXPECT_EQ(slice.next_offset, kBase + 1);
 }
 
+// Regression: start + max_bytes wrapped for an unbounded budget, so a read
+// from past the first batch came back empty ("the end of the log").
+TEST_F(SegmentTest, ReadWithAnUnboundedBudgetFromMidSegmentReturnsTheRest) {
+  AppendValues({"a", "b"});
+  const uint64_t second = AppendValues({"c", "d"});
+  AppendValues({"e"});
+  ASSERT_OK_AND_ASSIGN(Slice slice, segment_->Read(kBase + 3, UINT64_MAX));
+  EXPECT_EQ(slice.position, second);
+  EXPECT_EQ(slice.size, segment_->size() - second);
+  EXPECT_EQ(slice.next_offset, kBase + 5);
+}
+
 TEST_F(SegmentTest, ReadAtTheEndIsEmptyAndBelowTheBaseIsOutOfRange) {
   AppendValues({"a"});
   ASSERT_OK_AND_ASSIGN(Slice slice, segment_->Read(kBase + 1, 100));
