@@ -21,6 +21,13 @@ absl::Status Env::LinkFile(const std::string& from, const std::string& to) {
                                                ": this Env has no links"));
 }
 
+absl::StatusOr<std::unique_ptr<DirectFile>> Env::OpenDirectFile(
+    const std::string& path) {
+  return absl::UnimplementedError(
+      absl::StrCat("cannot open ", path, " for direct writes: this Env has no "
+                   "direct I/O"));
+}
+
 absl::Status WriteFileAtomically(Env* env, const std::string& path,
                                  absl::string_view contents) {
   const std::string temporary = absl::StrCat(path, kTemporaryFileSuffix);
