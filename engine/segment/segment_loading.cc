@@ -353,6 +353,7 @@ absl::Status Segment::Activate() {
   // writer state held when it was last active (if it ever was).
   RETURN_IF_ERROR(
       RebuildWriterState(*CurrentLogFileLocked(), *index_sets_.back()));
+  if (direct_writes_) RETURN_IF_ERROR(StartDirectWrites());
   active_ = true;
   created_ms_ = env_->NowMs();
   return absl::OkStatus();
