@@ -37,11 +37,33 @@ constexpr SettingField kSettingFields[] = {
 
 }  // namespace
 
-LogConfigOverrides ToOverrides(const shiplog_log_options& options) {
+int CheckLogOptionsVersion(unsigned int version, const char* what) {
+  if (version == kLogOptionsVersion1) return SHIPLOG_OK;
+  return CheckVersion(version, SHIPLOG_LOG_OPTIONS_VERSION, what);
+}
+
+absl::StatusOr<LogConfigOverrides> ToOverrides(
+    const shiplog_log_options& options) {
   LogConfigOverrides overrides;
   for (const SettingField& field : kSettingFields) {
     const int64_t value = options.*field.c_field;
     if (value != SHIPLOG_UNSET) overrides.*field.override_field = value;
+  }
+  if (options.version == kLogOptionsVersion1) return overrides;
+  switch (options.write_mode) {
+    case SHIPLOG_UNSET:
+      break;
+    case SHIPLOG_WRITE_BUFFERED:
+      overrides.write_mode = WriteMode::kBuffered;
+      break;
+    case SHIPLOG_WRITE_DIRECT:
+      overrides.write_mode = WriteMode::kDirect;
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "write_mode must be SHIPLOG_WRITE_BUFFERED or SHIPLOG_WRITE_DIRECT, "
+          "not ",
+          options.write_mode));
   }
   return overrides;
 }
@@ -50,6 +72,10 @@ void FromConfig(const LogConfig& config, shiplog_log_options* out) {
   for (const SettingField& field : kSettingFields) {
     out->*field.c_field = config.*field.config_field;
   }
+  if (out->version == kLogOptionsVersion1) return;
+  out->write_mode = config.write_mode == WriteMode::kDirect
+                        ? SHIPLOG_WRITE_DIRECT
+                        : SHIPLOG_WRITE_BUFFERED;
 }
 
 absl::StatusOr<StoreOptions> ToStoreOptions(
@@ -69,8 +95,10 @@ absl::StatusOr<StoreOptions> ToStoreOptions(
   store.create_if_missing = options.create_if_missing != 0;
   store.maintenance_interval_ms = options.maintenance_interval_ms;
   store.checkpoint_interval_ms = options.checkpoint_interval_ms;
-  store.default_log_config =
-      ToOverrides(options.default_log_options).ApplyTo(LogConfig{});
+  absl::StatusOr<LogConfigOverrides> defaults =
+      ToOverrides(options.default_log_options);
+  if (!defaults.ok()) return defaults.status();
+  store.default_log_config = defaults->ApplyTo(LogConfig{});
   return store;
 }
 

@@ -2,6 +2,8 @@
 #ifndef SHIPLOG_CAPI_SRC_OPTIONS_H_
 #define SHIPLOG_CAPI_SRC_OPTIONS_H_
 
+#include <cstddef>
+
 #include "absl/status/statusor.h"
 #include "capi/include/shiplog.h"
 #include "engine/log/log_config.h"
@@ -10,8 +12,21 @@
 
 namespace shiplog::capi {
 
-// SHIPLOG_UNSET fields stay unset.
-LogConfigOverrides ToOverrides(const shiplog_log_options& options);
+// The first version of shiplog_log_options, 1.0's and 1.1's: everything
+// before write_mode. Such a struct is accepted, and never read or written
+// past this size.
+inline constexpr unsigned int kLogOptionsVersion1 = 1;
+inline constexpr size_t kLogOptionsVersion1Bytes =
+    offsetof(shiplog_log_options, write_mode);
+
+// SHIPLOG_EVERSION unless `version` is 1 or SHIPLOG_LOG_OPTIONS_VERSION.
+int CheckLogOptionsVersion(unsigned int version, const char* what);
+
+// SHIPLOG_UNSET fields stay unset (a version-1 struct has no write_mode).
+// kInvalidArgument for a write_mode that is no shiplog_write_mode.
+absl::StatusOr<LogConfigOverrides> ToOverrides(
+    const shiplog_log_options& options);
+// Every field `out`'s version has.
 void FromConfig(const LogConfig& config, shiplog_log_options* out);
 
 // kInvalidArgument for settings out of range.

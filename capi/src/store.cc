@@ -1,4 +1,5 @@
 // Versions, option initializers, stores and logs.
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -54,9 +55,16 @@ void shiplog_strarray_dispose(shiplog_strarray* array) {
 int shiplog_log_options_init(shiplog_log_options* options,
                              unsigned int version) {
   SHIPLOG_TRY(CheckNotNull(options, "options"));
-  SHIPLOG_TRY(CheckVersion(version, SHIPLOG_LOG_OPTIONS_VERSION,
-                           "shiplog_log_options"));
-  *options = SHIPLOG_LOG_OPTIONS_INIT;
+  SHIPLOG_TRY(shiplog::capi::CheckLogOptionsVersion(version,
+                                                    "shiplog_log_options"));
+  const shiplog_log_options defaults = SHIPLOG_LOG_OPTIONS_INIT;
+  if (version == shiplog::capi::kLogOptionsVersion1) {
+    // The caller's struct ends where version 1 ended.
+    std::memcpy(options, &defaults, shiplog::capi::kLogOptionsVersion1Bytes);
+    options->version = version;
+    return SHIPLOG_OK;
+  }
+  *options = defaults;
   return SHIPLOG_OK;
 }
 
@@ -65,7 +73,14 @@ int shiplog_store_options_init(shiplog_store_options* options,
   SHIPLOG_TRY(CheckNotNull(options, "options"));
   SHIPLOG_TRY(CheckVersion(version, SHIPLOG_STORE_OPTIONS_VERSION,
                            "shiplog_store_options"));
-  *options = SHIPLOG_STORE_OPTIONS_INIT;
+  // A caller built against 1.0 or 1.1 has room for a version-1
+  // default_log_options only, and passes the same store version as one
+  // built against 1.2: fill what both have.
+  shiplog_store_options defaults = SHIPLOG_STORE_OPTIONS_INIT;
+  defaults.default_log_options.version = shiplog::capi::kLogOptionsVersion1;
+  std::memcpy(options, &defaults,
+              offsetof(shiplog_store_options, default_log_options) +
+                  shiplog::capi::kLogOptionsVersion1Bytes);
   return SHIPLOG_OK;
 }
 
@@ -79,9 +94,9 @@ int shiplog_store_open(shiplog_store** out, const char* path,
     if (options == nullptr) options = &defaults;
     SHIPLOG_TRY(CheckVersion(options->version, SHIPLOG_STORE_OPTIONS_VERSION,
                              "shiplog_store_options"));
-    SHIPLOG_TRY(CheckVersion(options->default_log_options.version,
-                             SHIPLOG_LOG_OPTIONS_VERSION,
-                             "shiplog_store_options.default_log_options"));
+    SHIPLOG_TRY(shiplog::capi::CheckLogOptionsVersion(
+        options->default_log_options.version,
+        "shiplog_store_options.default_log_options"));
     absl::StatusOr<shiplog::StoreOptions> store_options =
         shiplog::capi::ToStoreOptions(*options);
     if (!store_options.ok()) return Report(store_options.status());
@@ -171,11 +186,13 @@ int shiplog_log_open(shiplog_log** out, shiplog_store* store, const char* name,
     SHIPLOG_TRY(CheckNotNull(name, "name"));
     shiplog_log_options defaults = SHIPLOG_LOG_OPTIONS_INIT;
     if (options == nullptr) options = &defaults;
-    SHIPLOG_TRY(CheckVersion(options->version, SHIPLOG_LOG_OPTIONS_VERSION,
-                             "shiplog_log_options"));
-    absl::StatusOr<std::shared_ptr<shiplog::Log>> log =
-        store->store->OpenLog(name, shiplog::capi::ToOverrides(*options),
-                              options->create_if_missing != 0);
+    SHIPLOG_TRY(shiplog::capi::CheckLogOptionsVersion(options->version,
+                                                      "shiplog_log_options"));
+    absl::StatusOr<shiplog::LogConfigOverrides> overrides =
+        shiplog::capi::ToOverrides(*options);
+    if (!overrides.ok()) return Report(overrides.status());
+    absl::StatusOr<std::shared_ptr<shiplog::Log>> log = store->store->OpenLog(
+        name, *overrides, options->create_if_missing != 0);
     if (!log.ok()) return Report(log.status());
     auto handle = std::make_unique<shiplog_log>();
     handle->log = *std::move(log);
@@ -196,8 +213,8 @@ void shiplog_log_free(shiplog_log* log) {
 int shiplog_log_get_options(shiplog_log_options* out, const shiplog_log* log) {
   return Guard([&]() -> int {
     SHIPLOG_TRY(CheckNotNull(out, "out"));
-    SHIPLOG_TRY(CheckVersion(out->version, SHIPLOG_LOG_OPTIONS_VERSION,
-                             "shiplog_log_options"));
+    SHIPLOG_TRY(shiplog::capi::CheckLogOptionsVersion(out->version,
+                                                      "shiplog_log_options"));
     SHIPLOG_TRY(CheckLog(log));
     shiplog::capi::FromConfig(log->log->config(), out);
     out->create_if_missing = 0;
