@@ -327,6 +327,14 @@ absl::Status Log::FlushTo(int64_t target) {
       recovery_point_.load(std::memory_order_acquire);
   if (target <= recovery_point) return absl::OkStatus();
   const int64_t unflushed = unflushed_records_.load(std::memory_order_acquire);
+  // Every append counted in `unflushed` was published before it was
+  // counted, so the end as it is now covers them all. A target computed
+  // before the wait for flush_mu_ may not: an append counted here but past
+  // it would be subtracted unflushed, and its own flush.messages check
+  // would then find nothing to do and acknowledge it undurable. Flushing
+  // to the end also lets one fdatasync cover every append that landed
+  // while this flush waited.
+  target = std::max(target, end_offset());
   absl::Status status;
   const std::shared_ptr<const SegmentList> list = segments();
   for (const auto& segment : *list) {

@@ -261,6 +261,8 @@ class Log {
   // Applies a new write.mode to the active segment.
   absl::Status SwitchWriteModeLocked(WriteMode mode)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
+  // fdatasyncs at least up to `target` (in fact up to the end when it
+  // takes the flush lock) and advances the recovery point.
   absl::Status FlushTo(int64_t target);
   SegmentOptions segment_options() const;
   // Keep the result while using its segments: a loop over `*segments()`
