@@ -321,19 +321,31 @@ absl::Status Log::Flush() {
 
 absl::Status Log::FlushTo(int64_t target) {
   if (read_only_) return absl::OkStatus();
-  MutexLock lock(&flush_mu_);
-  if (!failure_.ok()) return FailedFlushError(failure_);
-  const int64_t recovery_point =
-      recovery_point_.load(std::memory_order_acquire);
-  if (target <= recovery_point) return absl::OkStatus();
-  const int64_t unflushed = unflushed_records_.load(std::memory_order_acquire);
+  int64_t recovery_point;
+  int64_t unflushed;
+  {
+    MutexLock lock(&flush_mu_);
+    // A flush in progress may cover `target`: wait for it rather than
+    // queue on the lock behind it, so that everyone it covers returns
+    // when it ends (one fdatasync for all), not one lock hand-off at a
+    // time.
+    flush_cv_.Wait(&flush_mu_, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return !flush_in_progress_ || !failure_.ok() ||
+             target <= recovery_point_.load(std::memory_order_acquire);
+    });
+    if (!failure_.ok()) return FailedFlushError(failure_);
+    recovery_point = recovery_point_.load(std::memory_order_acquire);
+    if (target <= recovery_point) return absl::OkStatus();
+    flush_in_progress_ = true;
+    unflushed = unflushed_records_.load(std::memory_order_acquire);
+  }
   // Every append counted in `unflushed` was published before it was
   // counted, so the end as it is now covers them all. A target computed
-  // before the wait for flush_mu_ may not: an append counted here but past
-  // it would be subtracted unflushed, and its own flush.messages check
-  // would then find nothing to do and acknowledge it undurable. Flushing
-  // to the end also lets one fdatasync cover every append that landed
-  // while this flush waited.
+  // before the wait may not: an append counted here but past it would be
+  // subtracted unflushed, and its own flush.messages check would then find
+  // nothing to do and acknowledge it undurable. Flushing to the end also
+  // lets one fdatasync cover every append that landed while this one
+  // waited.
   target = std::max(target, end_offset());
   absl::Status status;
   const std::shared_ptr<const SegmentList> list = segments();
@@ -347,12 +359,17 @@ absl::Status Log::FlushTo(int64_t target) {
     status = env_->SyncDir(directory_);
     if (!status.ok()) directory_dirty_.store(true);
   }
+  MutexLock lock(&flush_mu_);
+  flush_in_progress_ = false;
+  flush_cv_.SignalAll();
   if (!status.ok()) {
     // Whatever the kernel dropped is gone; retrying would claim otherwise.
     FailLocked(status);
     return FailedFlushError(status);
   }
-  recovery_point_.store(target, std::memory_order_release);
+  if (target > recovery_point_.load(std::memory_order_acquire)) {
+    recovery_point_.store(target, std::memory_order_release);
+  }
   if (unflushed_records_.fetch_sub(unflushed, std::memory_order_acq_rel) ==
       unflushed) {
     first_unflushed_ms_.store(0, std::memory_order_release);

@@ -292,9 +292,13 @@ class Log {
   mutable SharedMutex segments_mu_;
   std::shared_ptr<const SegmentList> segments_ ABSL_GUARDED_BY(segments_mu_);
 
-  // Serializes flushes; the first fdatasync failure sticks.
+  // Guards the flush state; the first fdatasync failure sticks.
   mutable Mutex flush_mu_;
   absl::Status failure_ ABSL_GUARDED_BY(flush_mu_);
+  // One flush does its fdatasyncs at a time, without holding flush_mu_;
+  // flushes it covers wait on flush_cv_ for it to end.
+  bool flush_in_progress_ ABSL_GUARDED_BY(flush_mu_) = false;
+  CondVar flush_cv_;
   std::atomic<bool> failed_{false};
 
   std::atomic<int64_t> start_offset_{0};
