@@ -96,14 +96,17 @@ void AddEngineFamilies(const EngineMetricsSnapshot& engine,
         MetricUnit::kCount, count(engine.send_fallbacks)},
        {"shiplog_send_errors_total", "Sends that failed with an error.",
         MetricUnit::kCount, count(engine.send_errors)},
-       {"shiplog_fsyncs_total", "fdatasync calls on segment and index files.",
+       {"shiplog_fsyncs_total",
+        "fdatasync calls on segment and index files, and durable direct "
+        "writes.",
         MetricUnit::kCount, count(engine.fsyncs)},
        {"shiplog_fsync_failures_total",
-        "fdatasync calls that failed (the log turned read-only).",
+        "fdatasync calls or durable direct writes that failed.",
         MetricUnit::kCount, count(engine.fsync_failures)}});
 
   MetricFamily& fsync_duration = AddFamily(
-      families, "shiplog_fsync_duration_seconds", "Time an fdatasync took.",
+      families, "shiplog_fsync_duration_seconds",
+      "Time an fdatasync (or a durable direct write) took.",
       MetricType::kHistogram, MetricUnit::kSeconds);
   fsync_duration.histogram = engine.fsync_latency_us;
   fsync_duration.histogram_values_per_unit = 1e6;
