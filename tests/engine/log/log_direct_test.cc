@@ -50,14 +50,24 @@ class LogDirectTest : public LogTest {
     ASSERT_EQ(unlink(dir_.Join("probe").c_str()), 0);
   }
 
-  // Starts `count` threads that each append one record "<prefix><i>".
-  void StartAppenders(const std::string& prefix, int count) {
-    for (int i = 0; i < count; ++i) {
-      threads_.emplace_back([this, prefix, i] {
-        const std::string value = absl::StrCat(prefix, i);
-        results_[i] = log_->Append(ValueRecords({value})).status();
-      });
-    }
+  // Starts a thread that appends one record "<prefix><i>" into
+  // results_[i].
+  void StartAppender(const std::string& prefix, int i) {
+    threads_.emplace_back([this, prefix, i] {
+      const std::string value = absl::StrCat(prefix, i);
+      results_[i] = log_->Append(ValueRecords({value})).status();
+    });
+  }
+  // Closes the gate and starts `count` appenders: the first becomes the
+  // group writer and waits at the gate; the others stage behind it, in
+  // the next group. Returns once all have staged.
+  void HoldAGroupAtTheGate(const std::string& prefix, int count) {
+    const int64_t start = log_->dirty_offset();
+    env_.CloseDirectWriteGate();
+    StartAppender(prefix, 0);
+    env_.WaitForDirectWritesAtGate(1);
+    for (int i = 1; i < count; ++i) StartAppender(prefix, i);
+    WaitForDirtyOffset(start + count);
   }
   void JoinAppenders() {
     for (std::thread& thread : threads_) thread.join();
@@ -94,17 +104,7 @@ TEST_F(LogDirectTest, AnAppendIsDurableAndReadableWhenItReturns) {
 TEST_F(LogDirectTest, ConcurrentAppendsShareOneDeviceWrite) {
   Open(DirectConfig());
   constexpr int kAppenders = 16;
-  env_.CloseDirectWriteGate();
-  // The first append becomes the group writer and waits at the gate ...
-  StartAppenders("first", 1);
-  env_.WaitForDirectWritesAtGate(1);
-  // ... while the others stage behind it.
-  for (int i = 1; i < kAppenders; ++i) {
-    threads_.emplace_back([this, i] {
-      results_[i] = log_->Append(ValueRecords({absl::StrCat("v", i)})).status();
-    });
-  }
-  WaitForDirtyOffset(kAppenders);
+  HoldAGroupAtTheGate("v", kAppenders);
   env_.OpenDirectWriteGate();
   JoinAppenders();
   for (int i = 0; i < kAppenders; ++i) EXPECT_OK(results_[i]) << i;
@@ -117,9 +117,7 @@ TEST_F(LogDirectTest, ConcurrentAppendsShareOneDeviceWrite) {
 TEST_F(LogDirectTest, ReadersNeverSeeStagedBytes) {
   Open(DirectConfig());
   AppendValues({"durable"});
-  env_.CloseDirectWriteGate();
-  StartAppenders("staged", 1);
-  env_.WaitForDirectWritesAtGate(1);
+  HoldAGroupAtTheGate("staged", 1);
   // Staged and handed an offset, but not durable: invisible.
   EXPECT_EQ(log_->dirty_offset(), 2);
   EXPECT_EQ(log_->end_offset(), 1);
@@ -196,9 +194,7 @@ TEST_F(LogDirectTest, GroupsCrossBlockBoundariesAndRewriteThePartialBlock) {
 TEST_F(LogDirectTest, RollWaitsForTheGroupInFlightAndTrimsTheOldSegment) {
   Open(DirectConfig());
   AppendValues({"first"});
-  env_.CloseDirectWriteGate();
-  StartAppenders("in-flight", 1);
-  env_.WaitForDirectWritesAtGate(1);
+  HoldAGroupAtTheGate("in-flight", 1);
   std::thread roller([this] { EXPECT_OK(log_->Roll()); });
   env_.OpenDirectWriteGate();
   roller.join();
@@ -252,15 +248,7 @@ TEST_F(LogDirectTest, TruncateFullyStartsAnEmptyDirectSegment) {
 TEST_F(LogDirectTest, AFailedWriteFailsEveryWaiterAndTurnsTheLogReadOnly) {
   Open(DirectConfig());
   AppendValues({"kept"});
-  env_.CloseDirectWriteGate();
-  StartAppenders("lost", 1);
-  env_.WaitForDirectWritesAtGate(1);
-  for (int i = 1; i < 4; ++i) {
-    threads_.emplace_back([this, i] {
-      results_[i] = log_->Append(ValueRecords({absl::StrCat("lost", i)})).status();
-    });
-  }
-  WaitForDirtyOffset(5);
+  HoldAGroupAtTheGate("lost", 4);
   env_.FailWritesWith(EIO);
   env_.OpenDirectWriteGate();
   JoinAppenders();
@@ -286,15 +274,7 @@ TEST_F(LogDirectTest, AFailedWriteFailsEveryWaiterAndTurnsTheLogReadOnly) {
 TEST_F(LogDirectTest, AFullDiskFailsTheGroupAndTheLogGoesOn) {
   Open(DirectConfig());
   AppendValues({"kept"});
-  env_.CloseDirectWriteGate();
-  StartAppenders("lost", 1);
-  env_.WaitForDirectWritesAtGate(1);
-  for (int i = 1; i < 4; ++i) {
-    threads_.emplace_back([this, i] {
-      results_[i] = log_->Append(ValueRecords({absl::StrCat("lost", i)})).status();
-    });
-  }
-  WaitForDirtyOffset(5);
+  HoldAGroupAtTheGate("lost", 4);
   env_.FailWritesWith(ENOSPC);
   env_.OpenDirectWriteGate();
   JoinAppenders();
