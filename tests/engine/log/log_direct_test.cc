@@ -220,6 +220,41 @@ TEST_F(LogDirectTest, RollsBySizeKeepEverySegmentTrimmed) {
   EXPECT_EQ(ReadValues(0).size(), 40u);
 }
 
+TEST_F(LogDirectTest, AppendersRollsAndReadersRunTogether) {
+  Open(SmallDirectConfig());  // 1 KiB segments: rolls under the appenders
+  constexpr int kAppenders = 8;
+  constexpr int kAppends = 30;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load()) {
+      absl::StatusOr<std::vector<Record>> records = ReadAll(*log_, 0);
+      ASSERT_OK(records);
+      for (size_t i = 0; i < records->size(); ++i) {
+        ASSERT_EQ((*records)[i].offset, static_cast<int64_t>(i));
+        ASSERT_TRUE((*records)[i].value.has_value());
+        ASSERT_EQ((*records)[i].value->rfind("t", 0), 0u);
+      }
+    }
+  });
+  for (int t = 0; t < kAppenders; ++t) {
+    threads_.emplace_back([this, t] {
+      for (int i = 0; i < kAppends; ++i) {
+        results_[t].Update(
+            log_->Append(ValueRecords({absl::StrCat("t", t, "-", i)})).status());
+      }
+    });
+  }
+  JoinAppenders();
+  done.store(true);
+  reader.join();
+  for (int t = 0; t < kAppenders; ++t) EXPECT_OK(results_[t]) << t;
+  EXPECT_GT(log_->segment_count(), 2u);
+  EXPECT_EQ(log_->end_offset(), kAppenders * kAppends);
+  EXPECT_EQ(log_->committed_offset(), kAppenders * kAppends);
+  EXPECT_LE(env_.direct_write_count(), kAppenders * kAppends);
+  EXPECT_EQ(ReadValues(0).size(), static_cast<size_t>(kAppenders * kAppends));
+}
+
 TEST_F(LogDirectTest, TruncationCutsAndDirectAppendsContinue) {
   Open(SmallDirectConfig());
   for (int i = 0; i < 20; ++i) AppendValues({absl::StrCat("v", i, std::string(60, 'x'))});
