@@ -156,8 +156,8 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // Closes the active segment for appends: records its largest timestamp
   // and last batch in the indexes (so the next open finds both without
   // reading data) and trims the index files to their entries. In direct
-  // mode it first trims the .log's padding, durably (nothing may be
-  // staged). A closed
+  // mode it first trims the .log's padding (nothing may be staged; the
+  // caller's Flush makes the cut durable). A closed
   // segment that Recover rebuilt (its indexes preallocated for appends) is
   // finished the same way; any other closed segment is left as it is.
   absl::Status Seal();
@@ -181,7 +181,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
   bool direct_writes() const { return direct_writes_; }
   // Switches between buffered and direct appends. Turning direct writes
   // off needs nothing staged (the log drains first); it trims the padding
-  // off the file, durably.
+  // off the file (durable with the next fdatasync).
   absl::Status SetDirectWrites(bool direct);
   // Where the next append goes: the staged end in direct mode, the
   // published end otherwise.
@@ -304,7 +304,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
   std::shared_ptr<DirectAppender> appender() const;
   // Opens the DirectAppender at the published end.
   absl::Status StartDirectWrites();
-  // Trims the padding off the .log, durably, and drops the appender.
+  // Trims the padding off the .log and drops the appender.
   absl::Status StopDirectWrites();
 
   Env* const env_;

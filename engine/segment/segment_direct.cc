@@ -54,10 +54,12 @@ absl::Status Segment::StopDirectWrites() {
         " staged bytes are not durable yet"));
   }
   // Holders of a mapping touch no page past the published size, so
-  // cutting the padding past it cannot fault them.
+  // cutting the padding past it cannot fault them. The cut is made
+  // durable by the fdatasync that follows a seal (a roll's, which turns
+  // the log read-only if it fails); until then, or if a crash comes
+  // first, recovery finds the padding and cuts it as a torn tail.
   File* log = log_file_ptr_.load(std::memory_order_acquire);
   RETURN_IF_ERROR(log->Truncate(size()));
-  RETURN_IF_ERROR(log->Sync());
   MutexLock lock(&appender_mu_);
   appender_.reset();
   return absl::OkStatus();
