@@ -174,6 +174,26 @@ TEST_F(LogDirectTest, PaddingLeftByACrashIsCutAsATornTail) {
   EXPECT_EQ(ReadValues(0), (std::vector<std::string>{"a", "b", "c"}));
 }
 
+TEST_F(LogDirectTest, PaddingWhoseTrimWasLostIsRecoveredAfterACleanClose) {
+  Open(DirectConfig());
+  AppendValues({"a"});
+  AppendValues({"b"});
+  ASSERT_OK(log_->Close());
+  const uint64_t logical = FileSize(0);
+  // Power failed before the close's cut reached the disk.
+  ASSERT_EQ(truncate(dir_.Join(SegmentFileName(0, kLogFileSuffix)).c_str(),
+                     4096),
+            0);
+  LogOpenOptions clean;
+  clean.clean_shutdown = true;
+  Open(DirectConfig(), clean);
+  EXPECT_EQ(log_->load_report().segments_recovered, 1);
+  EXPECT_EQ(FileSize(0), logical);
+  EXPECT_EQ(ReadValues(0), (std::vector<std::string>{"a", "b"}));
+  AppendValues({"c"});
+  EXPECT_EQ(ReadValues(0), (std::vector<std::string>{"a", "b", "c"}));
+}
+
 TEST_F(LogDirectTest, GroupsCrossBlockBoundariesAndRewriteThePartialBlock) {
   const LogConfig config = DirectConfig();
   Open(config);
