@@ -99,6 +99,13 @@ absl::StatusOr<ProduceOptions> ParseOptions(const ParsedFlags& flags) {
                      flags.GetInt(setting.flag.name, setting.min));
     if (value) options.log_options.*setting.field = *value;
   }
+  ASSIGN_OR_RETURN(const std::optional<std::string> write_mode,
+                   flags.GetChoice("write-mode", {"buffered", "direct"}));
+  if (write_mode) {
+    options.log_options.write_mode = *write_mode == "direct"
+                                         ? SHIPLOG_WRITE_DIRECT
+                                         : SHIPLOG_WRITE_BUFFERED;
+  }
   options.print_offsets = flags.Has("print-offsets");
   ASSIGN_OR_RETURN(options.tuning, ParseStoreTuning(flags));
   options.verbose = flags.Has("verbose");
@@ -144,9 +151,11 @@ class Producer {
         max_batch_bytes_(std::min<uint64_t>(
             kMaxBatchBytes, static_cast<uint64_t>(settings.segment_bytes))),
         // Offsets are printed after their fdatasync when a flush policy
-        // exists, at once when durability is left to the OS.
-        print_when_committed_(settings.flush_messages > 0 ||
-                              settings.flush_ms > 0),
+        // exists, at once when durability is left to the OS, or when it
+        // comes with every append (direct mode).
+        print_when_committed_(settings.write_mode != SHIPLOG_WRITE_DIRECT &&
+                              (settings.flush_messages > 0 ||
+                               settings.flush_ms > 0)),
         reader_(STDIN_FILENO, kMaxLineBytes),
         printer_(options.print_offsets) {}
 
@@ -344,6 +353,10 @@ const CommandSpec& ProduceSpec() {
     for (const FlagSpec& flag : StoreTuningFlags()) {
       built->flags.push_back(flag);
     }
+    built->flags.push_back(
+        {"write-mode", "buffered|direct",
+         "direct: O_DIRECT with group commit, each append durable when it "
+         "returns"});
     built->flags.push_back(
         {"print-offsets", "",
          "print each record's offset on stdout once durable under the flush "

@@ -155,9 +155,25 @@ SHIPLOG_API void shiplog_strarray_dispose(shiplog_strarray* array);
  *  log, the store's default). */
 #define SHIPLOG_UNSET INT64_MIN
 
+/** How a log's appends reach the disk: shiplog_log_options.write_mode.
+ *  Since 1.2. */
+typedef enum shiplog_write_mode {
+  /** Into the page cache; flush_messages and flush_ms decide when
+   *  fdatasync runs (the default). */
+  SHIPLOG_WRITE_BUFFERED = 0,
+  /** O_DIRECT writes from an aligned buffer with group commit: every
+   *  append is durable when it returns, and concurrent appends share one
+   *  device write. Needs a file system with direct I/O. */
+  SHIPLOG_WRITE_DIRECT = 1
+} shiplog_write_mode;
+
 /** A log's settings, Kafka's topic settings under Kafka's names. Settings
  *  given when a log is opened are stored with it (log.properties) and kept
- *  by later opens. -1 means "never" or "no limit" where noted. */
+ *  by later opens. -1 means "never" or "no limit" where noted.
+ *
+ *  Version 2 (1.2) appended write_mode. Structs of version 1 (1.0, 1.1)
+ *  are still accepted everywhere: they have no write_mode, which is then
+ *  left unset. */
 typedef struct shiplog_log_options {
   unsigned int version;
   /** Create the log if it does not exist (default 1). */
@@ -181,18 +197,23 @@ typedef struct shiplog_log_options {
   int64_t flush_messages;
   /** flush.ms: fdatasync once unflushed data is this old; -1 never. */
   int64_t flush_ms;
+  /** write.mode: a shiplog_write_mode (SHIPLOG_WRITE_BUFFERED by
+   *  default). Changing it on an open log applies at once. Since 1.2
+   *  (version 2). */
+  int64_t write_mode;
 } shiplog_log_options;
 
-#define SHIPLOG_LOG_OPTIONS_VERSION 1
+#define SHIPLOG_LOG_OPTIONS_VERSION 2
 #define SHIPLOG_LOG_OPTIONS_INIT                                          \
   {                                                                       \
     SHIPLOG_LOG_OPTIONS_VERSION, 1, SHIPLOG_UNSET, SHIPLOG_UNSET,         \
         SHIPLOG_UNSET, SHIPLOG_UNSET, SHIPLOG_UNSET, SHIPLOG_UNSET,       \
-        SHIPLOG_UNSET, SHIPLOG_UNSET                                      \
+        SHIPLOG_UNSET, SHIPLOG_UNSET, SHIPLOG_UNSET                       \
   }
 
-/** Fills `options` as SHIPLOG_LOG_OPTIONS_INIT does. SHIPLOG_EVERSION for
- *  an unknown `version`. Since 1.0. */
+/** Fills `options` as SHIPLOG_LOG_OPTIONS_INIT does, for `version` 2 or 1
+ *  (a version-1 struct is filled as 1.1 did, its size only). SHIPLOG_EVERSION
+ *  for an unknown `version`. Since 1.0. */
 SHIPLOG_API int shiplog_log_options_init(shiplog_log_options* options,
                                          unsigned int version);
 
@@ -216,7 +237,8 @@ typedef struct shiplog_store_options {
   /** How often recovery points are checkpointed (default 60000). */
   int64_t checkpoint_interval_ms;
   /** Settings for logs created without their own (all SHIPLOG_UNSET by
-   *  default: Kafka's defaults). create_if_missing is ignored here. */
+   *  default: Kafka's defaults). create_if_missing is ignored here. Its
+   *  version may be 1 or 2 (see shiplog_store_options_init). */
   shiplog_log_options default_log_options;
 
   /* Version 2 (since 1.2) */
@@ -249,7 +271,9 @@ typedef struct shiplog_store_options {
 
 /** Fills `options` as SHIPLOG_STORE_OPTIONS_INIT does, for a struct of
  *  `version` (1 or 2): only that version's fields are written, so a program
- *  built against an older header passes its own version. Since 1.0. */
+ *  built against an older header passes its own version. A version 1
+ *  struct holds version 1 default_log_options (no write_mode). Since 1.0.
+ */
 SHIPLOG_API int shiplog_store_options_init(shiplog_store_options* options,
                                            unsigned int version);
 
@@ -317,7 +341,8 @@ SHIPLOG_API int shiplog_log_name_check(const char* name);
 SHIPLOG_API void shiplog_log_free(shiplog_log* log);
 
 /** The log's current settings, every field set. `out->version` must be set
- *  (SHIPLOG_LOG_OPTIONS_INIT) before the call. Since 1.0. */
+ *  (SHIPLOG_LOG_OPTIONS_INIT) before the call; a version-1 struct gets the
+ *  version-1 fields. Since 1.0. */
 SHIPLOG_API int shiplog_log_get_options(shiplog_log_options* out,
                                         const shiplog_log* log);
 

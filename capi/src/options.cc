@@ -37,11 +37,27 @@ constexpr SettingField kSettingFields[] = {
 
 }  // namespace
 
-LogConfigOverrides ToOverrides(const shiplog_log_options& options) {
+absl::StatusOr<LogConfigOverrides> ToOverrides(
+    const shiplog_log_options& options) {
   LogConfigOverrides overrides;
   for (const SettingField& field : kSettingFields) {
     const int64_t value = options.*field.c_field;
     if (value != SHIPLOG_UNSET) overrides.*field.override_field = value;
+  }
+  switch (options.write_mode) {
+    case SHIPLOG_UNSET:
+      break;
+    case SHIPLOG_WRITE_BUFFERED:
+      overrides.write_mode = WriteMode::kBuffered;
+      break;
+    case SHIPLOG_WRITE_DIRECT:
+      overrides.write_mode = WriteMode::kDirect;
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "write_mode must be SHIPLOG_WRITE_BUFFERED or SHIPLOG_WRITE_DIRECT, "
+          "not ",
+          options.write_mode));
   }
   return overrides;
 }
@@ -50,6 +66,9 @@ void FromConfig(const LogConfig& config, shiplog_log_options* out) {
   for (const SettingField& field : kSettingFields) {
     out->*field.c_field = config.*field.config_field;
   }
+  out->write_mode = config.write_mode == WriteMode::kDirect
+                        ? SHIPLOG_WRITE_DIRECT
+                        : SHIPLOG_WRITE_BUFFERED;
 }
 
 absl::StatusOr<StoreOptions> ToStoreOptions(
@@ -69,8 +88,10 @@ absl::StatusOr<StoreOptions> ToStoreOptions(
   store.create_if_missing = options.create_if_missing != 0;
   store.maintenance_interval_ms = options.maintenance_interval_ms;
   store.checkpoint_interval_ms = options.checkpoint_interval_ms;
-  store.default_log_config =
-      ToOverrides(options.default_log_options).ApplyTo(LogConfig{});
+  absl::StatusOr<LogConfigOverrides> defaults =
+      ToOverrides(options.default_log_options);
+  if (!defaults.ok()) return defaults.status();
+  store.default_log_config = defaults->ApplyTo(LogConfig{});
   store.min_free_bytes = options.min_free_bytes;
   store.max_open_segment_files = options.max_open_segment_files;
   store.max_segment_mappings = options.max_segment_mappings;

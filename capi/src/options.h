@@ -2,6 +2,8 @@
 #ifndef SHIPLOG_CAPI_SRC_OPTIONS_H_
 #define SHIPLOG_CAPI_SRC_OPTIONS_H_
 
+#include <cstddef>
+
 #include "absl/status/statusor.h"
 #include "capi/include/shiplog.h"
 #include "engine/log/log_config.h"
@@ -10,8 +12,13 @@
 
 namespace shiplog::capi {
 
-// SHIPLOG_UNSET fields stay unset.
-LogConfigOverrides ToOverrides(const shiplog_log_options& options);
+// The conversions take and fill whole structs of the newest version
+// (capi/src/versioned.h reads and writes a caller's older, smaller one).
+
+// SHIPLOG_UNSET fields stay unset. kInvalidArgument for a write_mode that
+// is no shiplog_write_mode.
+absl::StatusOr<LogConfigOverrides> ToOverrides(
+    const shiplog_log_options& options);
 void FromConfig(const LogConfig& config, shiplog_log_options* out);
 
 // kInvalidArgument for settings out of range.

@@ -1,4 +1,5 @@
 // Versions, option initializers, stores and logs.
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -59,18 +60,20 @@ void shiplog_strarray_dispose(shiplog_strarray* array) {
 int shiplog_log_options_init(shiplog_log_options* options,
                              unsigned int version) {
   SHIPLOG_TRY(CheckNotNull(options, "options"));
-  SHIPLOG_TRY(CheckVersion(version, SHIPLOG_LOG_OPTIONS_VERSION,
-                           "shiplog_log_options"));
-  *options = SHIPLOG_LOG_OPTIONS_INIT;
-  return SHIPLOG_OK;
+  const shiplog_log_options defaults = SHIPLOG_LOG_OPTIONS_INIT;
+  return WriteVersioned(defaults, version, kLogOptionsSizes,
+                        "shiplog_log_options", options);
 }
 
 int shiplog_store_options_init(shiplog_store_options* options,
                                unsigned int version) {
   SHIPLOG_TRY(CheckNotNull(options, "options"));
   const shiplog_store_options defaults = SHIPLOG_STORE_OPTIONS_INIT;
-  return WriteVersioned(defaults, version, kStoreOptionsSizes,
-                        "shiplog_store_options", options);
+  SHIPLOG_TRY(WriteVersioned(defaults, version, kStoreOptionsSizes,
+                             "shiplog_store_options", options));
+  // Version 1 has room for version 1 log options only.
+  if (version == 1) options->default_log_options.version = 1;
+  return SHIPLOG_OK;
 }
 
 int shiplog_store_open(shiplog_store** out, const char* path,
@@ -83,8 +86,15 @@ int shiplog_store_open(shiplog_store** out, const char* path,
     if (options != nullptr) {
       SHIPLOG_TRY(ReadVersioned(options, kStoreOptionsSizes,
                                 "shiplog_store_options", &given));
-      // The embedded log options are read by their own version.
+      // The embedded log options are read by their own version, which a
+      // version 1 store struct only has room for as version 1.
       const shiplog_log_options embedded = given.default_log_options;
+      if (given.version == 1 && embedded.version != 1) {
+        return Fail(SHIPLOG_EVERSION,
+                    "a version 1 shiplog_store_options holds version 1 "
+                    "default_log_options, not version " +
+                        std::to_string(embedded.version));
+      }
       given.default_log_options = SHIPLOG_LOG_OPTIONS_INIT;
       SHIPLOG_TRY(ReadVersioned(&embedded, kLogOptionsSizes,
                                 "shiplog_store_options.default_log_options",
@@ -177,13 +187,16 @@ int shiplog_log_open(shiplog_log** out, shiplog_store* store, const char* name,
     *out = nullptr;
     SHIPLOG_TRY(CheckStore(store));
     SHIPLOG_TRY(CheckNotNull(name, "name"));
-    shiplog_log_options defaults = SHIPLOG_LOG_OPTIONS_INIT;
-    if (options == nullptr) options = &defaults;
-    SHIPLOG_TRY(CheckVersion(options->version, SHIPLOG_LOG_OPTIONS_VERSION,
-                             "shiplog_log_options"));
-    absl::StatusOr<std::shared_ptr<shiplog::Log>> log =
-        store->store->OpenLog(name, shiplog::capi::ToOverrides(*options),
-                              options->create_if_missing != 0);
+    shiplog_log_options given = SHIPLOG_LOG_OPTIONS_INIT;
+    if (options != nullptr) {
+      SHIPLOG_TRY(ReadVersioned(options, kLogOptionsSizes,
+                                "shiplog_log_options", &given));
+    }
+    absl::StatusOr<shiplog::LogConfigOverrides> overrides =
+        shiplog::capi::ToOverrides(given);
+    if (!overrides.ok()) return Report(overrides.status());
+    absl::StatusOr<std::shared_ptr<shiplog::Log>> log = store->store->OpenLog(
+        name, *overrides, given.create_if_missing != 0);
     if (!log.ok()) return Report(log.status());
     auto handle = std::make_unique<shiplog_log>();
     handle->log = *std::move(log);
@@ -205,12 +218,13 @@ void shiplog_log_free(shiplog_log* log) {
 int shiplog_log_get_options(shiplog_log_options* out, const shiplog_log* log) {
   return Guard([&]() -> int {
     SHIPLOG_TRY(CheckNotNull(out, "out"));
-    SHIPLOG_TRY(CheckVersion(out->version, SHIPLOG_LOG_OPTIONS_VERSION,
-                             "shiplog_log_options"));
     SHIPLOG_TRY(CheckLog(log));
-    shiplog::capi::FromConfig(log->log->config(), out);
-    out->create_if_missing = 0;
-    return SHIPLOG_OK;
+    shiplog_log_options settings = SHIPLOG_LOG_OPTIONS_INIT;
+    shiplog::capi::FromConfig(log->log->config(), &settings);
+    settings.create_if_missing = 0;
+    // Only the fields of the caller's version: its struct may be smaller.
+    return WriteVersioned(settings, out->version, kLogOptionsSizes,
+                          "shiplog_log_options", out);
   });
 }
 

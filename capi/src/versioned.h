@@ -49,9 +49,9 @@ int WriteVersioned(const T& defaults, unsigned int version,
   return SHIPLOG_OK;
 }
 
-// shiplog_log_options: one version so far.
-inline constexpr VersionSizes<shiplog_log_options, 1> kLogOptionsSizes = {
-    {sizeof(shiplog_log_options)}};
+// shiplog_log_options: version 2 appends write_mode.
+inline constexpr VersionSizes<shiplog_log_options, 2> kLogOptionsSizes = {
+    {offsetof(shiplog_log_options, write_mode), sizeof(shiplog_log_options)}};
 
 // shiplog_store_options: version 1 ends with its default_log_options (of
 // log options version 1); version 2 appends the resource settings.

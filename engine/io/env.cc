@@ -27,6 +27,13 @@ absl::StatusOr<std::unique_ptr<File>> Env::OpenForDirectRead(
       "cannot open ", file.path(), " for direct reads: this Env has none"));
 }
 
+absl::StatusOr<std::unique_ptr<DirectFile>> Env::OpenDirectFile(
+    const std::string& path) {
+  return absl::UnimplementedError(
+      absl::StrCat("cannot open ", path, " for direct writes: this Env has no "
+                   "direct I/O"));
+}
+
 absl::Status WriteFileAtomically(Env* env, const std::string& path,
                                  absl::string_view contents) {
   const std::string temporary = absl::StrCat(path, kTemporaryFileSuffix);

@@ -48,6 +48,31 @@ class File {
   virtual absl::StatusOr<uint64_t> Size() const = 0;
 };
 
+// A file opened for durable direct writes (O_DIRECT), beside the File the
+// engine reads it through. Positions, lengths and buffer addresses must be
+// multiples of alignment(); the page cache is bypassed, and the written
+// range of it invalidated, so buffered readers of the same file read the
+// new bytes from the device. Closed when destroyed.
+class DirectFile {
+ public:
+  virtual ~DirectFile() = default;
+
+  virtual const std::string& path() const = 0;
+  // The write alignment in bytes, a power of two >= 4096: the file
+  // system's direct-I/O offset alignment (statx STATX_DIOALIGN), raised to
+  // at least 4096 (whole pages; no device read-modify-write of 4 KiB
+  // physical sectors), or 4096 where the kernel does not say.
+  virtual size_t alignment() const = 0;
+  // Writes all of `data` at `position` and returns once it is durable: the
+  // bytes and the metadata needed to read them (file size) are on stable
+  // storage, as after pwrite + fdatasync. kInvalidArgument for a request
+  // that is not aligned. On error an unknown prefix of `data` may have
+  // reached the file, and none of it is known to be durable. One write at
+  // a time.
+  virtual absl::Status WriteDurably(uint64_t position,
+                                    absl::Span<const char> data) = 0;
+};
+
 // An advisory lock held until destroyed.
 class FileLock {
  public:
@@ -112,6 +137,14 @@ class Env {
   // kUnimplemented: such callers read through the page cache.
   virtual absl::StatusOr<std::unique_ptr<File>> OpenForDirectRead(
       const File& file);
+
+  // Opens the existing file `path` for durable direct writes (O_DIRECT,
+  // written through an AIO context of its own: engine/io/aio_writer.h).
+  // kFailedPrecondition when its file system does not do direct I/O
+  // (tmpfs, for one); kResourceExhausted when no AIO context is left. The
+  // default, for Envs without direct I/O, is kUnimplemented.
+  virtual absl::StatusOr<std::unique_ptr<DirectFile>> OpenDirectFile(
+      const std::string& path);
 
   // Maps the first `length` bytes of `file` shared, read-only or
   // read-write. The mapping stays valid after `file` is closed; touching a

@@ -1,5 +1,6 @@
-// Log: appends, reads, rolls, flushes and truncation. Opening and recovery
-// live in log_loading.cc, retention in log_retention.cc.
+// Log: appends, reads, rolls and truncation. Opening and recovery live in
+// log_loading.cc, flushes in log_flush.cc, direct mode's group commit in
+// log_direct.cc, retention in log_retention.cc.
 #include "engine/log/log.h"
 
 #include <algorithm>
@@ -32,6 +33,11 @@ LogConfig Log::config() const {
 
 absl::Status Log::SetConfig(const LogConfig& config) {
   RETURN_IF_ERROR(config.Validate());
+  MutexLock append_lock(&append_mu_);
+  if (!read_only_ && !closed_ && config.write_mode != this->config().write_mode) {
+    RETURN_IF_ERROR(CheckWritableLocked());
+    RETURN_IF_ERROR(SwitchWriteModeLocked(config.write_mode));
+  }
   MutexLock lock(&config_mu_);
   config_ = config;
   return absl::OkStatus();
@@ -44,7 +50,8 @@ SegmentOptions Log::segment_options() const {
           static_cast<uint32_t>(current.index_interval_bytes),
       .max_index_bytes = static_cast<uint64_t>(current.max_index_bytes),
       .read_only = read_only_,
-      .cache = segment_cache_};
+      .cache = segment_cache_,
+      .direct_writes = current.write_mode == WriteMode::kDirect};
 }
 
 std::shared_ptr<const Log::SegmentList> Log::segments() const {
@@ -146,9 +153,9 @@ absl::StatusOr<bool> Log::ShouldRollLocked(Segment& active,
                                            uint64_t batch_bytes,
                                            int64_t last_offset,
                                            int64_t max_timestamp) {
-  if (active.empty()) return false;
+  if (active.append_size() == 0) return false;
   const LogConfig current = config();
-  if (active.size() + batch_bytes >
+  if (active.append_size() + batch_bytes >
       static_cast<uint64_t>(current.segment_bytes)) {
     return true;
   }
@@ -168,14 +175,17 @@ absl::StatusOr<bool> Log::ShouldRollLocked(Segment& active,
 absl::StatusOr<AppendResult> Log::AppendValidated(
     absl::Span<char> bytes, std::vector<BatchInfo> batches) {
   AppendResult result;
+  int64_t record_count = 0;
+  // Direct mode: what the staged batches wait on.
+  std::shared_ptr<GroupCompletion> completion;
   {
     MutexLock lock(&append_mu_);
+    RewindLocked();
     RETURN_IF_ERROR(CheckWritableLocked());
     if (free_space_guard_ != nullptr) {
       RETURN_IF_ERROR(free_space_guard_->Reserve(bytes.size()));
     }
     const int64_t segment_bytes = config().segment_bytes;
-    int64_t record_count = 0;
     int64_t max_timestamp = kNoTimestamp;
     for (const BatchInfo& batch : batches) {
       max_timestamp = std::max(max_timestamp, batch.header.max_timestamp);
@@ -195,7 +205,7 @@ absl::StatusOr<AppendResult> Log::AppendValidated(
       RETURN_IF_ERROR(activated);
       active = segments()->back();
     }
-    const int64_t first_offset = active->next_offset();
+    const int64_t first_offset = active->append_next_offset();
     if (record_count > kLogOffsetLimit - first_offset) {
       return absl::OutOfRangeError(absl::StrCat(
           "log ", name_, " is full: ", record_count,
@@ -219,35 +229,30 @@ absl::StatusOr<AppendResult> Log::AppendValidated(
       position += batch.size_in_bytes;
     }
     dirty_offset_.store(offset, std::memory_order_release);
-    const absl::Status appended =
+    absl::StatusOr<std::shared_ptr<GroupCompletion>> appended =
         active->Append(absl::string_view(bytes.data(), bytes.size()), batches);
     if (!appended.ok()) {
       dirty_offset_.store(first_offset, std::memory_order_release);
-      return appended;
+      return appended.status();
     }
+    completion = *std::move(appended);
     result.base_offset = first_offset;
     result.last_offset = offset - 1;
     result.bytes = bytes.size();
-    EngineMetrics& metrics = GlobalMetrics();
-    metrics.appended_bytes.Add(bytes.size());
-    metrics.appended_batches.Add(batches.size());
-    metrics.appended_records.Add(static_cast<uint64_t>(record_count));
-    if (unflushed_records_.fetch_add(record_count, std::memory_order_acq_rel) ==
-        0) {
+    if (completion == nullptr &&
+        unflushed_records_.fetch_add(record_count, std::memory_order_acq_rel) ==
+            0) {
       first_unflushed_ms_.store(env_->NowMs(), std::memory_order_release);
     }
   }
-  RETURN_IF_ERROR(MaybeFlushForCount());
+  // Direct mode: durable (and published) by a group write, or lost.
+  if (completion != nullptr) RETURN_IF_ERROR(AwaitDurable(*completion));
+  EngineMetrics& metrics = GlobalMetrics();
+  metrics.appended_bytes.Add(bytes.size());
+  metrics.appended_batches.Add(batches.size());
+  metrics.appended_records.Add(static_cast<uint64_t>(record_count));
+  if (completion == nullptr) RETURN_IF_ERROR(MaybeFlushForCount());
   return result;
-}
-
-absl::Status Log::MaybeFlushForCount() {
-  const int64_t flush_messages = config().flush_messages;
-  if (flush_messages <= 0 ||
-      unflushed_records_.load(std::memory_order_acquire) < flush_messages) {
-    return absl::OkStatus();
-  }
-  return Flush();
 }
 
 absl::Status Log::Roll() {
@@ -257,6 +262,9 @@ absl::Status Log::Roll() {
 }
 
 absl::Status Log::RollLocked() {
+  // A group of the old segment must not be written after the new segment
+  // takes appends.
+  RETURN_IF_ERROR(DrainLocked());
   std::shared_ptr<const SegmentList> current = segments();
   const std::shared_ptr<Segment>& active = current->back();
   if (active->empty()) return absl::OkStatus();
@@ -289,63 +297,11 @@ absl::Status Log::RollLocked() {
   }
   SegmentList next = *current;
   next.push_back(*std::move(created));
-  PublishSegments(std::move(next));
+  // Before the new segment is published: a direct group writer that sees
+  // it sees the directory needs an fsync before its data is durable.
   directory_dirty_.store(true, std::memory_order_release);
+  PublishSegments(std::move(next));
   return absl::OkStatus();
-}
-
-void Log::Fail(const absl::Status& failure) {
-  MutexLock lock(&flush_mu_);
-  FailLocked(failure);
-}
-
-void Log::FailLocked(const absl::Status& failure) {
-  if (failure_.ok()) failure_ = failure;
-  failed_.store(true, std::memory_order_release);
-}
-
-absl::Status Log::Flush() { return FlushTo(end_offset()); }
-
-absl::Status Log::FlushTo(int64_t target) {
-  if (read_only_) return absl::OkStatus();
-  MutexLock lock(&flush_mu_);
-  if (!failure_.ok()) return FailedFlushError(failure_);
-  const int64_t recovery_point =
-      recovery_point_.load(std::memory_order_acquire);
-  if (target <= recovery_point) return absl::OkStatus();
-  const int64_t unflushed = unflushed_records_.load(std::memory_order_acquire);
-  absl::Status status;
-  const std::shared_ptr<const SegmentList> list = segments();
-  for (const auto& segment : *list) {
-    if (segment->next_offset() <= recovery_point) continue;
-    if (segment->base_offset() >= target) break;
-    status = segment->Flush();
-    if (!status.ok()) break;
-  }
-  if (status.ok() && directory_dirty_.exchange(false)) {
-    status = env_->SyncDir(directory_);
-    if (!status.ok()) directory_dirty_.store(true);
-  }
-  if (!status.ok()) {
-    // Whatever the kernel dropped is gone; retrying would claim otherwise.
-    FailLocked(status);
-    return FailedFlushError(status);
-  }
-  recovery_point_.store(target, std::memory_order_release);
-  if (unflushed_records_.fetch_sub(unflushed, std::memory_order_acq_rel) ==
-      unflushed) {
-    first_unflushed_ms_.store(0, std::memory_order_release);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Log::MaybeFlushForAge(int64_t now_ms) {
-  const int64_t flush_ms = config().flush_ms;
-  const int64_t since = first_unflushed_ms_.load(std::memory_order_acquire);
-  if (flush_ms < 0 || since == 0 || now_ms - since < flush_ms) {
-    return absl::OkStatus();
-  }
-  return Flush();
 }
 
 absl::Status Log::MaybeRollForAge(int64_t now_ms) {
@@ -402,6 +358,7 @@ absl::StatusOr<std::optional<int64_t>> Log::OffsetForTime(
 absl::Status Log::TruncateTo(int64_t offset) {
   MutexLock lock(&append_mu_);
   RETURN_IF_ERROR(CheckWritableLocked());
+  RETURN_IF_ERROR(DrainLocked());
   std::shared_ptr<const SegmentList> current = segments();
   const int64_t end = current->back()->next_offset();
   if (offset == end) return absl::OkStatus();
@@ -468,6 +425,7 @@ absl::Status Log::TruncateFullyAndStartAt(int64_t offset) {
   }
   MutexLock lock(&append_mu_);
   RETURN_IF_ERROR(CheckWritableLocked());
+  RETURN_IF_ERROR(DrainLocked());
   std::shared_ptr<const SegmentList> current = segments();
   // Unlinked newest first, while the old list stays published for readers
   // (they hold their segments). A crash midway leaves a log without gaps,
@@ -499,6 +457,7 @@ absl::Status Log::Close() {
     }
     closed_ = true;
     if (!failed_.load(std::memory_order_acquire)) {
+      RETURN_IF_ERROR(DrainLocked());
       RETURN_IF_ERROR(segments()->back()->Seal());
     }
   }

@@ -8,6 +8,12 @@
 // A failed fdatasync is never retried as if nothing happened: the log turns
 // read-only and every later write reports the original error.
 //
+// In direct mode (write.mode=direct, DIRECT_IO.md) there is no flush
+// policy: appends are staged in an aligned buffer, and an append returns
+// once a group write that holds it is durable. Group commit: the appenders
+// waiting elect one of them to write everything staged as one O_DIRECT
+// write; the others wait for it. Dirty >= stable == committed.
+//
 // Thread-safety: a Log is thread-safe. Appends, rolls, truncation and
 // retention are serialized by one lock; Read and OffsetForTime take only a
 // brief snapshot of the segment list and never wait for a writer; Flush
@@ -105,6 +111,9 @@ class Log {
   bool read_only() const { return read_only_; }
   LogConfig config() const;
   // Replaces the settings; index sizes apply to segments created later.
+  // A new write.mode applies at once: buffered appends are fdatasync'd
+  // before direct ones start, staged direct ones written before buffered
+  // ones start.
   absl::Status SetConfig(const LogConfig& config);
   const LogLoadReport& load_report() const { return load_report_; }
 
@@ -112,13 +121,16 @@ class Log {
 
   // Encodes `records` as one batch, assigns it the next offsets and
   // appends it. Returns once the batch is readable, and also durable if
-  // the flush policy called for an fdatasync. kInvalidArgument for no
+  // the flush policy called for an fdatasync (always, in direct mode: the
+  // batch is readable only once durable). kInvalidArgument for no
   // records or an encoding problem; kFailedPrecondition for a read-only or
   // closed log; kResourceExhausted for a full disk (nothing is lost and
   // later appends may succeed) or, with ErrorKind::kLowDiskSpace and
   // nothing written, when the append would leave less than the store's
   // min_free_bytes free; kOutOfRange when the offsets would pass
-  // kLogOffsetLimit.
+  // kLogOffsetLimit. In direct mode a full disk fails every append of the
+  // group it hit (and those staged after it), none acknowledged; a failed
+  // write turns the log read-only, as a failed fdatasync does.
   absl::StatusOr<AppendResult> Append(absl::Span<const RecordView> records,
                                       const BatchOptions& options = {});
 
@@ -144,7 +156,8 @@ class Log {
   // above kLogOffsetLimit.
   absl::Status TruncateFullyAndStartAt(int64_t offset);
 
-  // fdatasyncs everything appended so far and advances the recovery point.
+  // fdatasyncs everything appended so far and advances the recovery point
+  // (in direct mode: waits for staged appends to be written).
   absl::Status Flush();
 
   // ---- Reads ----
@@ -233,6 +246,30 @@ class Log {
   void FailLocked(const absl::Status& failure)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(flush_mu_);
   absl::Status MaybeFlushForCount();
+
+  // ---- Direct mode (log_direct.cc) ----
+  // What a direct append's wait ended with.
+  enum class GroupWait { kDone, kRewindFirst };
+  // Waits until `completion` is done, writing groups as the elected group
+  // writer whenever none is in flight. kRewindFirst: a group failed for a
+  // full disk, and the staged appends must be discarded (RewindLocked)
+  // before anything else is written. An error when the log failed.
+  absl::StatusOr<GroupWait> WaitForGroup(const GroupCompletion& completion);
+  // The group writer's turn: writes what the active segment has staged,
+  // then advances the recovery point.
+  absl::Status WriteGroup();
+  // An appender's wait (not holding append_mu_): OK once durable.
+  absl::Status AwaitDurable(const GroupCompletion& completion);
+  // Makes everything staged durable, or discards it after a full disk.
+  absl::Status DrainLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
+  // Discards the staged appends after a full disk, if a group hit one.
+  void RewindLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
+  void AdvanceRecoveryPoint(int64_t offset);
+  // Applies a new write.mode to the active segment.
+  absl::Status SwitchWriteModeLocked(WriteMode mode)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(append_mu_);
+  // fdatasyncs at least up to `target` (in fact up to the end when it
+  // takes the flush lock) and advances the recovery point.
   absl::Status FlushTo(int64_t target);
   SegmentOptions segment_options() const;
   // Keep the result while using its segments: a loop over `*segments()`
@@ -263,9 +300,13 @@ class Log {
   mutable SharedMutex segments_mu_;
   std::shared_ptr<const SegmentList> segments_ ABSL_GUARDED_BY(segments_mu_);
 
-  // Serializes flushes; the first fdatasync failure sticks.
+  // Guards the flush state; the first fdatasync failure sticks.
   mutable Mutex flush_mu_;
   absl::Status failure_ ABSL_GUARDED_BY(flush_mu_);
+  // One flush does its fdatasyncs at a time, without holding flush_mu_;
+  // flushes it covers wait on flush_cv_ for it to end.
+  bool flush_in_progress_ ABSL_GUARDED_BY(flush_mu_) = false;
+  CondVar flush_cv_;
   std::atomic<bool> failed_{false};
 
   std::atomic<int64_t> start_offset_{0};
@@ -276,6 +317,17 @@ class Log {
   std::atomic<int64_t> first_unflushed_ms_{0};
   // A segment file was created or removed: the directory needs an fsync.
   std::atomic<bool> directory_dirty_{false};
+
+  // Direct mode's group commit. Lock order: append_mu_, then commit_mu_,
+  // then flush_mu_.
+  Mutex commit_mu_;
+  CondVar commit_cv_;
+  // A group writer is at work (it holds none of the locks meanwhile).
+  bool group_in_flight_ ABSL_GUARDED_BY(commit_mu_) = false;
+  // A group failed for a full disk: its appends were lost, and those
+  // staged after it must be discarded before the next group.
+  bool rewind_pending_ ABSL_GUARDED_BY(commit_mu_) = false;
+  absl::Status rewind_reason_ ABSL_GUARDED_BY(commit_mu_);
 };
 
 }  // namespace shiplog

@@ -58,7 +58,26 @@ absl::Status CheckRange(const Setting& setting, int64_t value) {
       "between ", setting.min, " and ", setting.max, ", not ", value));
 }
 
+constexpr absl::string_view kWriteModeName = "write.mode";
+
 }  // namespace
+
+absl::string_view WriteModeName(WriteMode mode) {
+  switch (mode) {
+    case WriteMode::kBuffered:
+      return "buffered";
+    case WriteMode::kDirect:
+      return "direct";
+  }
+  return "unknown";
+}
+
+std::optional<WriteMode> ParseWriteMode(absl::string_view name) {
+  for (const WriteMode mode : {WriteMode::kBuffered, WriteMode::kDirect}) {
+    if (name == WriteModeName(mode)) return mode;
+  }
+  return std::nullopt;
+}
 
 absl::Status LogConfig::Validate() const {
   for (const Setting& setting : Settings()) {
@@ -66,6 +85,11 @@ absl::Status LogConfig::Validate() const {
         !status.ok()) {
       return status;
     }
+  }
+  if (!ParseWriteMode(WriteModeName(write_mode)).has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kWriteModeName, " must be buffered or direct, not ",
+                     static_cast<int>(write_mode)));
   }
   return absl::OkStatus();
 }
@@ -76,6 +100,7 @@ LogConfig LogConfigOverrides::ApplyTo(LogConfig base) const {
       base.*setting.field = *(this->*setting.override_field);
     }
   }
+  if (write_mode.has_value()) base.write_mode = *write_mode;
   return base;
 }
 
@@ -83,7 +108,7 @@ bool LogConfigOverrides::empty() const {
   for (const Setting& setting : Settings()) {
     if ((this->*setting.override_field).has_value()) return false;
   }
-  return true;
+  return !write_mode.has_value();
 }
 
 std::string FormatLogConfig(const LogConfig& config) {
@@ -91,12 +116,22 @@ std::string FormatLogConfig(const LogConfig& config) {
   for (const Setting& setting : Settings()) {
     absl::StrAppend(&text, setting.name, "=", config.*setting.field, "\n");
   }
+  // Written only when not the default, so that a buffered log's file stays
+  // readable by versions before 1.2 (which refuse names they do not know,
+  // as they should a direct log's).
+  if (config.write_mode != WriteMode::kBuffered) {
+    absl::StrAppend(&text, kWriteModeName, "=",
+                    WriteModeName(config.write_mode), "\n");
+  }
   return text;
 }
 
 absl::StatusOr<LogConfig> ParseLogConfig(absl::string_view text,
                                          const LogConfig& defaults) {
   LogConfig config = defaults;
+  // Not the default's: a file without the line is a buffered log (every
+  // file from before 1.2, and every buffered log since: see above).
+  config.write_mode = WriteMode::kBuffered;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
@@ -111,6 +146,17 @@ absl::StatusOr<LogConfig> ParseLogConfig(absl::string_view text,
         absl::StripAsciiWhitespace(line.substr(0, equals));
     const absl::string_view value_text =
         absl::StripAsciiWhitespace(line.substr(equals + 1));
+    if (name == kWriteModeName) {
+      const std::optional<WriteMode> mode = ParseWriteMode(value_text);
+      if (!mode.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("line ", line_number, ": ", name,
+                         " must be buffered or direct, not '", value_text,
+                         "'"));
+      }
+      config.write_mode = *mode;
+      continue;
+    }
     const Setting* found = nullptr;
     for (const Setting& setting : Settings()) {
       if (setting.name == name) found = &setting;

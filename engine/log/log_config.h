@@ -16,6 +16,23 @@ namespace shiplog {
 
 inline constexpr int64_t kDayMs = 24 * 60 * 60 * 1000;
 
+// How appends reach the disk: `write.mode`, shiplog's own setting (Kafka
+// has no such name).
+enum class WriteMode {
+  // write(2) into the page cache; the flush policy (flush.messages,
+  // flush.ms) decides when fdatasync runs.
+  kBuffered,
+  // O_DIRECT writes from an aligned buffer with group commit: an append
+  // returns once it is durable (engine/log/DIRECT_IO.md). The flush policy
+  // has nothing left to do and is ignored.
+  kDirect,
+};
+
+// "buffered" or "direct", the values `write.mode` takes.
+absl::string_view WriteModeName(WriteMode mode);
+// nullopt for any other name.
+std::optional<WriteMode> ParseWriteMode(absl::string_view name);
+
 struct LogConfig {
   // segment.bytes: roll when the active segment would pass this size.
   int64_t segment_bytes = int64_t{1} << 30;
@@ -35,6 +52,8 @@ struct LogConfig {
   int64_t flush_messages = -1;
   // flush.ms: fdatasync when unflushed data is this old; -1: never.
   int64_t flush_ms = -1;
+  // write.mode: buffered (default) or direct.
+  WriteMode write_mode = WriteMode::kBuffered;
 
   // kInvalidArgument naming the first setting out of range.
   absl::Status Validate() const;
@@ -53,16 +72,20 @@ struct LogConfigOverrides {
   std::optional<int64_t> retention_bytes;
   std::optional<int64_t> flush_messages;
   std::optional<int64_t> flush_ms;
+  std::optional<WriteMode> write_mode;
 
   // `base` with every set field replaced.
   LogConfig ApplyTo(LogConfig base) const;
   bool empty() const;
 };
 
-// The properties text: one `name=value` line per setting, Kafka's names.
+// The properties text: one `name=value` line per setting, Kafka's names
+// (and shiplog's `write.mode`).
 std::string FormatLogConfig(const LogConfig& config);
 
-// Parses properties text; settings it lacks keep `defaults`. '#' starts a
+// Parses properties text; settings it lacks keep `defaults`, except
+// write.mode, which is buffered unless the text says otherwise (it is
+// written only for direct logs, so older versions can read the others). '#' starts a
 // comment line. kInvalidArgument for unknown names, malformed lines, bad
 // numbers or out-of-range values, naming the line.
 absl::StatusOr<LogConfig> ParseLogConfig(absl::string_view text,

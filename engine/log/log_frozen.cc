@@ -6,7 +6,9 @@ namespace shiplog {
 absl::Status Log::VisitFrozen(
     absl::FunctionRef<absl::Status(const FrozenLog&)> visit) {
   // Every change to the segment list, and every write to a segment file,
-  // happens under append_mu_.
+  // happens under append_mu_, but for direct mode's group writes: those
+  // change no byte below the published end (the block they rewrite keeps
+  // its leading bytes), so the visit sees fixed bytes all the same.
   MutexLock lock(&append_mu_);
   const std::shared_ptr<const SegmentList> list = segments();
   FrozenLog frozen;

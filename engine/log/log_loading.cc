@@ -169,6 +169,12 @@ absl::Status Log::Load(const LogOpenOptions& options) {
   // point over them.
   if (!read_only_) directory_dirty_.store(true, std::memory_order_release);
   PublishSegments(std::move(list));
+  // Direct mode: each group moves the recovery point past all before it,
+  // so what this open found (after a process crash, recovered bytes may
+  // still be only in the page cache) is made durable first.
+  if (!read_only_ && config().write_mode == WriteMode::kDirect) {
+    return FlushTo(end);
+  }
   return absl::OkStatus();
 }
 

@@ -109,14 +109,17 @@ void AddEngineFamilies(const EngineMetricsSnapshot& engine,
         "Cold slices sent through the page cache because a direct read "
         "could not be set up.",
         MetricUnit::kCount, count(engine.direct_read_fallbacks)},
-       {"shiplog_fsyncs_total", "fdatasync calls on segment and index files.",
+       {"shiplog_fsyncs_total",
+        "fdatasync calls on segment and index files, and durable direct "
+        "writes.",
         MetricUnit::kCount, count(engine.fsyncs)},
        {"shiplog_fsync_failures_total",
-        "fdatasync calls that failed (the log turned read-only).",
+        "fdatasync calls or durable direct writes that failed.",
         MetricUnit::kCount, count(engine.fsync_failures)}});
 
   MetricFamily& fsync_duration = AddFamily(
-      families, "shiplog_fsync_duration_seconds", "Time an fdatasync took.",
+      families, "shiplog_fsync_duration_seconds",
+      "Time an fdatasync (or a durable direct write) took.",
       MetricType::kHistogram, MetricUnit::kSeconds);
   fsync_duration.histogram = engine.fsync_latency_us;
   fsync_duration.histogram_values_per_unit = 1e6;

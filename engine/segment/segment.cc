@@ -35,7 +35,8 @@ Segment::Segment(Env* env, const std::string& directory, int64_t base_offset,
           directory, SegmentFileName(base_offset, kTimeIndexFileSuffix))),
       next_offset_(base_offset),
       size_(size),
-      max_timestamp_(kNoTimestamp) {
+      max_timestamp_(kNoTimestamp),
+      direct_writes_(options.direct_writes) {
   cursor_.offset_of_max_timestamp = base_offset;
 }
 
@@ -68,6 +69,13 @@ absl::StatusOr<std::shared_ptr<Segment>> Segment::Create(
     MutexLock lock(&segment->load_mu_);
     segment->InstallLogFileLocked(std::move(log));
     segment->InstallIndexesLocked(*std::move(indexes));
+  }
+  if (options.direct_writes) {
+    if (absl::Status started = segment->StartDirectWrites(); !started.ok()) {
+      segment.reset();
+      (void)RemoveFiles(env, directory, base_offset);
+      return started;
+    }
   }
   segment->max_timestamp_known_.store(true, std::memory_order_release);
   segment->active_ = true;
@@ -124,28 +132,35 @@ bool Segment::IndexesFull(int64_t last_offset) const {
          last_offset - base_offset_ > std::numeric_limits<int32_t>::max();
 }
 
-absl::Status Segment::Append(absl::string_view bytes,
-                             absl::Span<const BatchInfo> batches) {
+absl::StatusOr<std::shared_ptr<GroupCompletion>> Segment::Append(
+    absl::string_view bytes, absl::Span<const BatchInfo> batches) {
   if (!active_) {
     return absl::FailedPreconditionError(
         absl::StrCat(log_path_, ": segment is closed for appends"));
   }
-  if (batches.empty()) return absl::OkStatus();
+  const std::shared_ptr<DirectAppender> direct = appender();
+  if (direct_writes_ && direct == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(log_path_, ": direct writes are not open"));
+  }
+  if (batches.empty()) return nullptr;
   File* log = log_file_ptr_.load(std::memory_order_acquire);
   Indexes* indexes = indexes_ptr_.load(std::memory_order_acquire);
-  const uint64_t start = size_.load(std::memory_order_relaxed);
-  const int64_t first_offset = next_offset_.load(std::memory_order_relaxed);
+  const uint64_t start = append_size();
+  const int64_t first_offset = append_next_offset();
   if (start + bytes.size() > std::numeric_limits<int32_t>::max()) {
     return absl::InvalidArgumentError(
         absl::StrCat(log_path_, ": ", bytes.size(),
                      " more bytes would pass the 2 GiB segment limit"));
   }
   unflushed_.store(true, std::memory_order_release);
-  absl::Status written = log->WriteAt(start, bytes);
-  if (!written.ok()) {
-    // Leave no partial batch behind; if even this fails, recovery will.
-    (void)log->Truncate(start);
-    return written;
+  if (direct == nullptr) {
+    absl::Status written = log->WriteAt(start, bytes);
+    if (!written.ok()) {
+      // Leave no partial batch behind; if even this fails, recovery will.
+      (void)log->Truncate(start);
+      return written;
+    }
   }
   IndexCursor cursor = cursor_;
   uint64_t position = start;
@@ -155,7 +170,7 @@ absl::Status Segment::Append(absl::string_view bytes,
         !indexed.ok()) {
       indexes->offset->TruncateTo(first_offset);
       indexes->time->TruncateTo(first_offset);
-      (void)log->Truncate(start);
+      if (direct == nullptr) (void)log->Truncate(start);
       return indexed;
     }
     last_batch_position_ = position;
@@ -165,8 +180,10 @@ absl::Status Segment::Append(absl::string_view bytes,
     rolling_base_timestamp_ = batches.front().header.max_timestamp;
   cursor_ = cursor;
   max_timestamp_.store(cursor_.max_timestamp, std::memory_order_release);
-  Publish(position, batches.back().header.last_offset() + 1);
-  return absl::OkStatus();
+  const int64_t next = batches.back().header.last_offset() + 1;
+  if (direct != nullptr) return direct->Stage(bytes, next);
+  Publish(position, next);
+  return nullptr;
 }
 
 absl::StatusOr<Slice> Segment::Read(int64_t offset, uint64_t max_bytes) const {
@@ -301,6 +318,8 @@ absl::StatusOr<std::optional<int64_t>> Segment::RollingBaseTimestamp() {
 }
 
 absl::Status Segment::Seal() {
+  // First, so that a failure leaves the segment active and appendable.
+  RETURN_IF_ERROR(StopDirectWrites());
   Indexes* indexes = indexes_ptr_.load(std::memory_order_acquire);
   // Appendable indexes belong to the active segment, or to a closed one
   // that recovery rebuilt; either way they are finished here.
@@ -356,6 +375,12 @@ absl::Status Segment::TruncateTo(int64_t offset) {
   ReportToCache(/*idle=*/false, {});
   ASSIGN_OR_RETURN(const Loaded loaded, Load());
   ASSIGN_OR_RETURN(const uint64_t position, BatchStartPosition(offset));
+  // The cut may replace the file: direct writes reopen it afterwards.
+  const bool restart_direct_writes = direct_writes_ && active_;
+  {
+    MutexLock lock(&appender_mu_);
+    appender_.reset();
+  }
   // Readers load the next offset first: lower it before the size.
   next_offset_.store(offset, std::memory_order_release);
   size_.store(position, std::memory_order_release);
@@ -370,6 +395,7 @@ absl::Status Segment::TruncateTo(int64_t offset) {
 
   RETURN_IF_ERROR(RebuildWriterState(*log, *loaded.indexes));
   Publish(position, offset);
+  if (restart_direct_writes) RETURN_IF_ERROR(StartDirectWrites());
   return absl::OkStatus();
 }
 
@@ -444,8 +470,14 @@ absl::Status Segment::Delete() {
   // is gone the segment is; an index that fails to go with it is an
   // orphan the next open removes (and Create overwrites).
   RETURN_IF_ERROR(env_->RemoveFile(log_path_));
-  MutexLock lock(&load_mu_);
-  active_ = false;
+  {
+    MutexLock lock(&load_mu_);
+    active_ = false;
+  }
+  {
+    MutexLock lock(&appender_mu_);
+    appender_.reset();
+  }
   for (const std::string* path : {&offset_index_path_, &time_index_path_}) {
     (void)env_->RemoveFile(*path);
   }

@@ -9,13 +9,19 @@
 // may tell it to let go (ReleaseFiles) when too many are open; its next use
 // reopens them.
 //
+// In direct mode (write.mode=direct, engine/log/DIRECT_IO.md) appends are
+// staged in a DirectAppender and published only when CommitStaged has
+// written them durably: readers never see a byte that is not durable, nor
+// the padding past the logical end that direct writes leave in the file.
+//
 // Thread-safety: reads (Read, FindOffsetForTime, MaxTimestamp, ReadBytes,
 // accessors) are thread-safe and see bytes up to the published end. Every
 // other method mutates and must be serialized by the owning Log, which calls
-// them only under its append lock (or before the log is shared). The writer
-// publishes size before next offset (release); readers load next offset
-// before size (acquire), so every offset below a reader's next offset lies
-// within the size it sees.
+// them only under its append lock (or before the log is shared), except
+// CommitStaged, which the log's one group writer runs beside appends. The
+// writer publishes size before next offset (release); readers load next
+// offset before size (acquire), so every offset below a reader's next
+// offset lies within the size it sees.
 #ifndef SHIPLOG_ENGINE_SEGMENT_SEGMENT_H_
 #define SHIPLOG_ENGINE_SEGMENT_SEGMENT_H_
 
@@ -35,6 +41,7 @@
 #include "engine/index/time_index.h"
 #include "engine/io/env.h"
 #include "engine/segment/segment_cache.h"
+#include "engine/segment/direct_appender.h"
 #include "engine/segment/slice.h"
 #include "engine/sync/mutex.h"
 
@@ -49,6 +56,8 @@ struct SegmentOptions {
   // Bounds what idle closed segments hold open (shared by a store's logs);
   // none: closed segments keep their files until they are destroyed.
   std::shared_ptr<SegmentCache> cache;
+  // Appends go through a DirectAppender while the segment is active.
+  bool direct_writes = false;
 };
 
 // What recovery found in a segment.
@@ -168,7 +177,9 @@ class Segment : public std::enable_shared_from_this<Segment> {
   absl::Status Activate();
   // Closes the active segment for appends: records its largest timestamp
   // and last batch in the indexes (so the next open finds both without
-  // reading data) and trims the index files to their entries. A closed
+  // reading data) and trims the index files to their entries. In direct
+  // mode it first trims the .log's padding (nothing may be staged; the
+  // caller's Flush makes the cut durable). A closed
   // segment that Recover rebuilt (its indexes preallocated for appends) is
   // finished the same way; any other closed segment is left as it is.
   absl::Status Seal();
@@ -179,10 +190,39 @@ class Segment : public std::enable_shared_from_this<Segment> {
   bool IndexesFull(int64_t last_offset) const;
 
   // Appends `bytes`, the back-to-back batches described by `batches`,
-  // whose offsets continue from next_offset(). On error nothing is
-  // published and the file is cut back to its previous size.
-  absl::Status Append(absl::string_view bytes,
-                      absl::Span<const BatchInfo> batches);
+  // whose offsets continue from append_next_offset(). Buffered: written
+  // and published; on error nothing is published and the file is cut back
+  // to its previous size. Direct: staged, and the returned completion says
+  // when CommitStaged made them durable and published them (or what lost
+  // them); on error nothing is staged.
+  absl::StatusOr<std::shared_ptr<GroupCompletion>> Append(
+      absl::string_view bytes, absl::Span<const BatchInfo> batches);
+
+  // ---- Direct writes (writer, except CommitStaged) ----
+
+  bool direct_writes() const { return direct_writes_; }
+  // Switches between buffered and direct appends. Turning direct writes
+  // off needs nothing staged (the log drains first); it trims the padding
+  // off the file (durable with the next fdatasync).
+  absl::Status SetDirectWrites(bool direct);
+  // Where the next append goes: the staged end in direct mode, the
+  // published end otherwise.
+  uint64_t append_size() const;
+  int64_t append_next_offset() const;
+  // The completion the last staged append waits on, while pending; null
+  // when nothing staged is waiting (or in buffered mode).
+  std::shared_ptr<GroupCompletion> PendingCompletion() const;
+  // Writes everything staged since the last group as one durable device
+  // write, then publishes it and completes its completion. Returns the
+  // completion (null when nothing was staged). On error nothing is
+  // published and the group's completion carries the error. Runs beside
+  // appends; one call at a time (the log elects the group writer).
+  absl::StatusOr<std::shared_ptr<GroupCompletion>> CommitStaged();
+  // After a group failed without losing anything durable (a full disk):
+  // forgets the appends staged and not written (their completion gets
+  // `reason`), so appends continue at the published end. No group may be
+  // in flight.
+  absl::Status DiscardStaged(const absl::Status& reason);
 
   // The first batch's max timestamp (Kafka's base for segment_ms), or
   // nullopt for an empty segment.
@@ -295,6 +335,11 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // segment that becomes the writer's again (truncation, a failed roll).
   absl::Status RebuildWriterState(const File& log, const Indexes& indexes);
   void Publish(uint64_t size, int64_t next_offset);
+  std::shared_ptr<DirectAppender> appender() const;
+  // Opens the DirectAppender at the published end.
+  absl::Status StartDirectWrites();
+  // Trims the padding off the .log and drops the appender.
+  absl::Status StopDirectWrites();
 
   Env* const env_;
   const std::string directory_;
@@ -335,9 +380,15 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // Delete ran: the names are gone and the files can never be reopened.
   bool deleted_ ABSL_GUARDED_BY(load_mu_) = false;
 
+  // Direct mode: the active segment's appender. Replaced only by the
+  // writer, while no group is in flight; read by the group writer too.
+  mutable Mutex appender_mu_;
+  std::shared_ptr<DirectAppender> appender_ ABSL_GUARDED_BY(appender_mu_);
+
   // Writer state: changed only by the Log's serialized writer (active_
   // also under load_mu_, which IdleLocked reads it under).
   bool active_ = false;
+  bool direct_writes_ = false;
   IndexCursor cursor_;
   uint64_t last_batch_position_ = 0;
   std::optional<int64_t> rolling_base_timestamp_;

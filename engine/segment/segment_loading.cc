@@ -424,6 +424,7 @@ absl::Status Segment::ActivateLocked() {
   // writer state held when it was last active (if it ever was).
   RETURN_IF_ERROR(
       RebuildWriterState(*CurrentLogFileLocked(), *indexes_));
+  if (direct_writes_) RETURN_IF_ERROR(StartDirectWrites());
   active_ = true;
   created_ms_ = env_->NowMs();
   return absl::OkStatus();

@@ -83,6 +83,14 @@ class CondVar {
     lock.release();  // still held: the caller's scope unlocks it
     return result;
   }
+  // Waits, with `mu` held, until `done()` is true. `mu` is released while
+  // waiting.
+  template <typename Predicate>
+  void Wait(Mutex* mu, Predicate done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
+    cv_.wait(lock, done);
+    lock.release();  // still held: the caller's scope unlocks it
+  }
   void SignalAll() { cv_.notify_all(); }
 
  private:

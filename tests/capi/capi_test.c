@@ -685,6 +685,93 @@ static void TestStoreRules(const char* path, shiplog_store* store) {
   shiplog_log_free(log);
 }
 
+/* What a caller built against 1.0 or 1.1 passes: a version-1 struct, as
+ * large as version 1 was. The canary after it must stay untouched. */
+typedef union OldLogOptions {
+  shiplog_log_options options; /* for the alignment; only a prefix is v1 */
+  unsigned char bytes[sizeof(shiplog_log_options)];
+} OldLogOptions;
+
+static int CanaryIntact(const unsigned char* bytes, size_t from, size_t to) {
+  size_t i;
+  for (i = from; i < to; ++i) {
+    if (bytes[i] != 0xAB) return 0;
+  }
+  return 1;
+}
+
+static void TestWriteModes(shiplog_store* store) {
+  shiplog_log* log = NULL;
+  shiplog_log_options options = SHIPLOG_LOG_OPTIONS_INIT;
+  shiplog_log_options got = SHIPLOG_LOG_OPTIONS_INIT;
+  shiplog_store_options store_options;
+  OldLogOptions old;
+  shiplog_append_result appended;
+  shiplog_record record = Record("k", "durable");
+  const size_t v1_bytes = offsetof(shiplog_log_options, write_mode);
+  int64_t end = -1;
+  int64_t committed = -2;
+
+  StartPhase("write modes: direct");
+  CHECK(SHIPLOG_LOG_OPTIONS_VERSION == 2);
+  CHECK(options.write_mode == SHIPLOG_UNSET);
+  options.write_mode = SHIPLOG_WRITE_DIRECT;
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_open(&log, store, "direct-0", &options));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_append(&appended, log, &record, 1, NULL));
+  /* Durable when it returns: committed up to the end. */
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_end_offset(&end, log));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_committed_offset(&committed, log));
+  CHECK(end == 1 && committed == 1);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_get_options(&got, log));
+  CHECK(got.write_mode == SHIPLOG_WRITE_DIRECT);
+  shiplog_log_free(log);
+  log = NULL;
+
+  StartPhase("write modes: version-1 structs");
+  memset(old.bytes, 0xAB, sizeof(old.bytes));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_options_init(&old.options, 1));
+  CHECK(old.options.version == 1 && old.options.segment_bytes == SHIPLOG_UNSET);
+  CHECK(CanaryIntact(old.bytes, v1_bytes, sizeof(old.bytes)));
+  /* A version-1 open leaves the mode alone (its bytes past v1 are junk). */
+  CHECK_STATUS(SHIPLOG_OK,
+               shiplog_log_open(&log, store, "direct-0", &old.options));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_get_options(&old.options, log));
+  CHECK(old.options.version == 1 && old.options.segment_bytes > 0);
+  CHECK(CanaryIntact(old.bytes, v1_bytes, sizeof(old.bytes)));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_get_options(&got, log));
+  CHECK(got.write_mode == SHIPLOG_WRITE_DIRECT);
+  shiplog_log_free(log);
+  log = NULL;
+  /* A version 1 store struct holds version 1 default log options only;
+   * version 2 holds the newest. */
+  memset(&store_options, 0xAB, sizeof(store_options));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_options_init(&store_options, 1));
+  CHECK(store_options.default_log_options.version == 1);
+  CHECK(CanaryIntact((const unsigned char*)&store_options,
+                     offsetof(shiplog_store_options, default_log_options) +
+                         v1_bytes,
+                     sizeof(store_options)));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_options_init(
+                               &store_options, SHIPLOG_STORE_OPTIONS_VERSION));
+  CHECK(store_options.default_log_options.version ==
+            SHIPLOG_LOG_OPTIONS_VERSION &&
+        store_options.default_log_options.write_mode == SHIPLOG_UNSET);
+
+  StartPhase("write modes: switch back, refuse nonsense");
+  options.write_mode = 7;
+  CHECK_STATUS(SHIPLOG_EINVAL,
+               shiplog_log_open(&log, store, "direct-0", &options));
+  CHECK(Contains(shiplog_last_error(), "write_mode"));
+  options.write_mode = SHIPLOG_WRITE_BUFFERED;
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_open(&log, store, "direct-0", &options));
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_get_options(&got, log));
+  CHECK(got.write_mode == SHIPLOG_WRITE_BUFFERED);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_log_append(&appended, log, &record, 1, NULL));
+  CHECK(appended.base_offset == 1);
+  shiplog_log_free(log);
+  CHECK_STATUS(SHIPLOG_OK, shiplog_store_delete_log(store, "direct-0"));
+}
+
 int main(void) {
   char dir[] = "/tmp/shiplog-capi-XXXXXX";
   char path[64];
@@ -707,6 +794,7 @@ int main(void) {
     TestSend(store);
     TestSendOptionsVersions(dir, store);
     TestReset(store);
+    TestWriteModes(store);
     TestBackupAndVerify(dir, store);
     TestMetrics(store);
     TestInspection(path);

@@ -1,5 +1,6 @@
 """`shiplog produce --flush-messages 1 --print-offsets` killed with SIGKILL
-at random moments, hundreds of times: every printed offset stays readable
+at random moments, hundreds of times, in buffered and in direct mode
+(`--write-mode direct`): every printed offset stays readable
 with its exact record, the log ends on a batch boundary, nothing that was
 not sent appears, and appends go on at exactly the next offset.
 
@@ -40,6 +41,10 @@ def random_flags(rng, feed):
                   rng.choice([1, 3, 50] if small else [50, 300])]
     if rng.random() < 0.2:
         flags += ["--compression", "zstd"]
+    if rng.random() < 0.25:
+        # Stored with the log: later runs without the flag stay direct
+        # until one switches back.
+        flags += ["--write-mode", rng.choice(["direct", "buffered"])]
     return flags
 
 

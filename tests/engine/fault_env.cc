@@ -138,6 +138,50 @@ class FaultFile final : public File {
   const std::unique_ptr<File> base_;
 };
 
+// The alignment direct files are checked against.
+constexpr size_t kDirectAlignment = 4096;
+
+// A direct file modelled over the real (buffered) file: see the header.
+class FaultDirectFile final : public DirectFile {
+ public:
+  FaultDirectFile(FaultInjectionEnv* env, std::unique_ptr<File> base)
+      : env_(env), base_(std::move(base)) {}
+
+  const std::string& path() const override { return base_->path(); }
+  size_t alignment() const override { return kDirectAlignment; }
+
+  absl::Status WriteDurably(uint64_t position,
+                            absl::Span<const char> data) override {
+    if (position % kDirectAlignment != 0 ||
+        data.size() % kDirectAlignment != 0 ||
+        reinterpret_cast<uintptr_t>(data.data()) % kDirectAlignment != 0) {
+      return InjectedError(EINVAL, "unaligned direct write", path());
+    }
+    env_->CountDirectWrite();
+    const absl::string_view bytes(data.data(), data.size());
+    ASSIGN_OR_RETURN(const uint64_t size, base_->Size());
+    const FaultInjectionEnv::WritePlan plan =
+        env_->PlanWrite(size, position, bytes.size());
+    if (plan.bytes > 0) {
+      RETURN_IF_ERROR(base_->WriteAt(position, bytes.substr(0, plan.bytes)));
+    }
+    if (plan.error_number != 0) {
+      return InjectedError(plan.error_number, "direct write", path());
+    }
+    if (const int error = env_->NextFault(&FaultPlan::sync_error_one_in, EIO);
+        error != 0) {
+      return InjectedError(error, "direct write (sync)", path());
+    }
+    RETURN_IF_ERROR(base_->Sync());
+    env_->RecordSyncedRange(base_->fd(), position, bytes);
+    return absl::OkStatus();
+  }
+
+ private:
+  FaultInjectionEnv* const env_;
+  const std::unique_ptr<File> base_;
+};
+
 }  // namespace
 
 void FaultInjectionEnv::SetPlan(const FaultPlan& plan) {
@@ -238,6 +282,25 @@ void FaultInjectionEnv::RecordSynced(int fd, std::string contents) {
   if (fstat(fd, &st) != 0) return;
   MutexLock lock(&mu_);
   durable_data_[{st.st_dev, st.st_ino}] = std::move(contents);
+}
+
+void FaultInjectionEnv::RecordSyncedRange(int fd, uint64_t position,
+                                          absl::string_view data) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return;
+  MutexLock lock(&mu_);
+  std::string& durable = durable_data_[{st.st_dev, st.st_ino}];
+  if (durable.size() < position + data.size()) {
+    durable.resize(position + data.size(), '\0');
+  }
+  durable.replace(position, data.size(), data.data(), data.size());
+}
+
+absl::StatusOr<std::unique_ptr<DirectFile>> FaultInjectionEnv::OpenDirectFile(
+    const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                   base_->OpenFile(path, OpenMode::kReadWrite));
+  return std::unique_ptr<DirectFile>(new FaultDirectFile(this, std::move(file)));
 }
 
 absl::StatusOr<std::unique_ptr<File>> FaultInjectionEnv::OpenFile(

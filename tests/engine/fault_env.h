@@ -12,7 +12,15 @@
 // (SetAvailableBytes) makes the disk full: a write that would grow files
 // past it writes what fits and fails with ENOSPC, until space is returned.
 //
-// Crash model. File data is durable as of its last successful fdatasync,
+// Direct files (Env::OpenDirectFile, write.mode=direct) are modelled, so
+// the tree may live on tmpfs: a durable write is a write of the real file
+// (one operation: EIO, ENOSPC, a short write, the byte budget, as above)
+// then a sync (a second operation: sync_error_one_in), after which exactly
+// its range is durable. Alignment is checked as O_DIRECT checks it, at
+// 4096 bytes. Every direct write is counted (direct_writes()).
+//
+// Crash model. File data is durable as of its last successful fdatasync
+// (or durable direct write),
 // a directory entry (a creation, rename or removal) as of the last
 // successful fsync of its directory. Crash() rewrites the tree under a root
 // to exactly that state: every byte not fsync'd is dropped, and in torn
@@ -105,6 +113,10 @@ class FaultInjectionEnv final : public Env {
       const File& file) override {
     return base_->OpenForDirectRead(file);
   }
+  absl::StatusOr<std::unique_ptr<DirectFile>> OpenDirectFile(
+      const std::string& path) override;
+  // Direct writes that reached the (modelled) device, failed or not.
+  uint64_t direct_writes() const { return direct_writes_.load(); }
   absl::StatusOr<Mapping> MapFile(const File& file, size_t length,
                                   bool writable) override;
   absl::StatusOr<Mapping> MapAnonymous(size_t length) override {
@@ -144,6 +156,10 @@ class FaultInjectionEnv final : public Env {
   void GiveBack(uint64_t bytes);
   // Records `contents` as the durable data of the inode of `fd`.
   void RecordSynced(int fd, std::string contents);
+  // Records `data` at `position` as durable in the inode of `fd`, the
+  // rest of its durable data unchanged.
+  void RecordSyncedRange(int fd, uint64_t position, absl::string_view data);
+  void CountDirectWrite() { direct_writes_.fetch_add(1); }
 
  private:
   using InodeKey = std::pair<uint64_t, uint64_t>;  // st_dev, st_ino
@@ -169,6 +185,7 @@ class FaultInjectionEnv final : public Env {
   std::atomic<bool> killed_{false};
   std::atomic<uint64_t> operations_{0};
   std::atomic<uint64_t> faults_injected_{0};
+  std::atomic<uint64_t> direct_writes_{0};
 
   mutable Mutex mu_;
   FaultPlan plan_ ABSL_GUARDED_BY(mu_);

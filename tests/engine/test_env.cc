@@ -79,6 +79,28 @@ class BrokenDirectFile final : public File {
   const int fd_;
 };
 
+// Forwards to the real direct file, after the TestEnv's gate.
+class TestDirectFile final : public DirectFile {
+ public:
+  TestDirectFile(TestEnv* env, std::unique_ptr<DirectFile> base)
+      : env_(env), base_(std::move(base)) {}
+
+  const std::string& path() const override { return base_->path(); }
+  size_t alignment() const override { return base_->alignment(); }
+  absl::Status WriteDurably(uint64_t position,
+                            absl::Span<const char> data) override {
+    env_->PassDirectWriteGate();
+    if (const int error = env_->write_errno(); error != 0) {
+      return ErrnoToStatus(error, absl::StrCat("direct write ", path()));
+    }
+    return base_->WriteDurably(position, data);
+  }
+
+ private:
+  TestEnv* const env_;
+  const std::unique_ptr<DirectFile> base_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<File>> TestEnv::OpenForDirectRead(
@@ -97,6 +119,43 @@ absl::StatusOr<std::unique_ptr<File>> TestEnv::OpenForDirectRead(
   if (write_only < 0) return ErrnoToStatus(errno, "open /dev/null");
   return std::unique_ptr<File>(
       new BrokenDirectFile(*std::move(direct), write_only));
+}
+
+absl::StatusOr<std::unique_ptr<DirectFile>> TestEnv::OpenDirectFile(
+    const std::string& path) {
+  absl::StatusOr<std::unique_ptr<DirectFile>> file =
+      base_->OpenDirectFile(path);
+  if (!file.ok()) return file.status();
+  return std::unique_ptr<DirectFile>(new TestDirectFile(this, *std::move(file)));
+}
+
+void TestEnv::CloseDirectWriteGate() {
+  MutexLock lock(&gate_mu_);
+  gate_closed_ = true;
+}
+
+void TestEnv::OpenDirectWriteGate() {
+  MutexLock lock(&gate_mu_);
+  gate_closed_ = false;
+  gate_cv_.SignalAll();
+}
+
+void TestEnv::WaitForDirectWritesAtGate(int count) {
+  MutexLock lock(&gate_mu_);
+  gate_cv_.Wait(&gate_mu_, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return waiting_at_gate_ >= count;
+  });
+}
+
+void TestEnv::PassDirectWriteGate() {
+  direct_write_count_.fetch_add(1);
+  MutexLock lock(&gate_mu_);
+  ++waiting_at_gate_;
+  gate_cv_.SignalAll();
+  gate_cv_.Wait(&gate_mu_, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return !gate_closed_;
+  });
+  --waiting_at_gate_;
 }
 
 absl::StatusOr<std::unique_ptr<File>> TestEnv::OpenFile(const std::string& path,

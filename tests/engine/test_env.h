@@ -1,5 +1,7 @@
 // TestEnv: the real POSIX Env with the knobs tests need — a settable clock,
-// counts of bytes read per file, and injected failures of writes and syncs.
+// counts of bytes read per file, injected failures of writes and syncs, and
+// a gate that holds direct writes (real O_DIRECT + libaio) back, so a test
+// decides when a group write may go.
 // (Issue 6 grows the seeded fault injector; this is the minimum the
 // contracts of the log and store need to be tested at all.)
 #ifndef SHIPLOG_TESTS_ENGINE_TEST_ENV_H_
@@ -57,6 +59,18 @@ class TestEnv final : public Env {
   int direct_open_count() const { return direct_open_count_.load(); }
   int sync_count() const { return sync_count_.load(); }
 
+  // Direct writes that reached the gate (each is one device write once
+  // it passes).
+  int direct_write_count() const { return direct_write_count_.load(); }
+  // While the gate is closed, every direct write waits in front of it
+  // until it opens.
+  void CloseDirectWriteGate();
+  void OpenDirectWriteGate();
+  // Blocks until `count` direct writes are waiting at the closed gate.
+  void WaitForDirectWritesAtGate(int count);
+  // Called by each direct write before it reaches the file.
+  void PassDirectWriteGate();
+
   void RecordRead(const std::string& path, uint64_t bytes);
   int write_errno() const { return write_errno_.load(); }
   int sync_errno() const { return sync_errno_.load(); }
@@ -66,6 +80,8 @@ class TestEnv final : public Env {
                                                  OpenMode mode) override;
   absl::StatusOr<std::unique_ptr<File>> OpenForDirectRead(
       const File& file) override;
+  absl::StatusOr<std::unique_ptr<DirectFile>> OpenDirectFile(
+      const std::string& path) override;
   absl::StatusOr<Mapping> MapFile(const File& file, size_t length,
                                   bool writable) override;
   absl::StatusOr<Mapping> MapAnonymous(size_t length) override {
@@ -115,6 +131,11 @@ class TestEnv final : public Env {
   std::atomic<int> direct_open_errno_{0};
   std::atomic<bool> direct_reads_broken_{false};
   std::atomic<int> direct_open_count_{0};
+  std::atomic<int> direct_write_count_{0};
+  Mutex gate_mu_;
+  CondVar gate_cv_;
+  bool gate_closed_ ABSL_GUARDED_BY(gate_mu_) = false;
+  int waiting_at_gate_ ABSL_GUARDED_BY(gate_mu_) = 0;
   mutable Mutex mu_;
   std::map<std::string, uint64_t> bytes_read_ ABSL_GUARDED_BY(mu_);
 };

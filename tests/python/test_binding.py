@@ -334,9 +334,25 @@ def test_settings_are_stored_with_the_log(store_dir):
         assert set(log.options) == {
             "segment_bytes", "segment_index_bytes", "index_interval_bytes",
             "segment_ms", "retention_ms", "retention_bytes",
-            "flush_messages", "flush_ms"}
+            "flush_messages", "flush_ms", "write_mode"}
     with shiplog.Store(store_dir) as store:
         assert store.log(LOG).options["segment_bytes"] == 4096
+
+
+def test_direct_write_mode_is_a_setting_and_appends_are_durable(store_dir):
+    with shiplog.Store(store_dir) as store:
+        log = store.log(LOG, write_mode="direct")
+        assert log.options["write_mode"] == "direct"
+        assert log.append(b"durable", key=b"k") == 0
+        assert log.committed_offset == log.end_offset == 1
+    with shiplog.Store(store_dir) as store:
+        log = store.log(LOG)
+        assert log.options["write_mode"] == "direct"
+        assert log.committed_offset == 1
+        log = store.log(LOG, write_mode="buffered")
+        assert log.options["write_mode"] == "buffered"
+        with pytest.raises(ValueError, match="write_mode"):
+            store.log(LOG, write_mode="sometimes")
 
 
 def test_an_unknown_setting_is_a_type_error(opened):

@@ -25,8 +25,9 @@ LOG_LINE = re.compile(
 FLAGS = {
     "produce": ["--key-separator", "--batch-records", "--compression",
                 "--segment-bytes", "--index-interval-bytes", "--retention-ms",
-                "--retention-bytes", "--flush-messages", "--min-free-bytes",
-                "--max-open-segment-files", "--max-segment-mappings",
+                "--retention-bytes", "--flush-messages", "--write-mode",
+                "--min-free-bytes", "--max-open-segment-files",
+                "--max-segment-mappings",
                 "--print-offsets", "--verbose"],
     "consume": ["--offset", "--time", "--count", "--format"],
     "dump": ["--verify"],
@@ -263,7 +264,8 @@ def test_print_offsets_prints_every_offset_once(shiplog, store):
     assert shiplog.produce(store, "t", ["quiet"]) == b""
 
 
-@pytest.mark.parametrize("flags", [[], ["--flush-messages", "1"]])
+@pytest.mark.parametrize("flags", [[], ["--flush-messages", "1"],
+                                   ["--write-mode", "direct"]])
 def test_offsets_arrive_while_the_producer_waits_for_input(
         shiplog, store, line_reader, flags):
     # The producer gets one line at a time and must append (and, with a
@@ -313,6 +315,28 @@ def test_segment_settings_persist_with_the_log(shiplog, store):
     assert len(second_run) >= 2 * len(first_run) - 1
     assert all(path.stat().st_size <= 4096 for path in second_run)
     assert shiplog.consume(store, "t").splitlines() == lines + lines
+
+
+def test_direct_write_mode_persists_and_leaves_whole_segments(shiplog, store):
+    lines = [f"record {i:05d} " + "d" * 40 for i in range(300)]
+    shiplog.produce(store, "t", lines, "--write-mode", "direct",
+                    "--segment-bytes", "4096")
+    assert "write.mode=direct" in (store / "t" / "log.properties").read_text()
+    shiplog.produce(store, "t", lines)  # no flags: still direct
+    assert "write.mode=direct" in (store / "t" / "log.properties").read_text()
+    assert shiplog.consume(store, "t").splitlines() == lines + lines
+    # A clean close trims the padding direct writes leave: every batch
+    # verifies and no file holds a byte past its last batch.
+    verify = shiplog.run("dump", store / "t", "--verify")
+    assert verify.returncode == 0, verify.stdout.decode()
+    assert b"no problems" in verify.stdout
+    shiplog.produce(store, "t", ["buffered"], "--write-mode", "buffered")
+    assert "write.mode" not in (store / "t" / "log.properties").read_text()
+    assert shiplog.consume(store, "t").splitlines()[-1] == "buffered"
+    bad = shiplog.run("produce", store, "t", "--write-mode", "sometimes",
+                      input=b"x\n")
+    assert bad.returncode != 0
+    assert b"--write-mode" in bad.stderr
 
 
 def test_consume_and_dump_while_a_producer_holds_the_store(

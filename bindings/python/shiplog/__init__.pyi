@@ -26,6 +26,7 @@ _Headers = Union[
 ]
 _Compression = Literal["zstd"] | None
 _SendPolicy = Literal["auto", "sendfile", "mmap_write", "copy"]
+_WriteMode = Literal["buffered", "direct"]
 _SendPath = Literal["sendfile", "splice", "mmap_write", "copy", "direct_read"]
 
 class _HasFileno(Protocol):
@@ -59,6 +60,7 @@ class _LogSettings(TypedDict):
     retention_bytes: int
     flush_messages: int
     flush_ms: int
+    write_mode: _WriteMode
 
 # A path: str, bytes or os.PathLike.
 _Path = Union[str, bytes, os.PathLike[str], os.PathLike[bytes]]
@@ -152,6 +154,7 @@ class Store:
         retention_bytes: int | None = None,
         flush_messages: int | None = None,
         flush_ms: int | None = None,
+        write_mode: _WriteMode | None = None,
     ) -> None: ...
     path: Final[str]
     read_only: Final[bool]
@@ -178,6 +181,7 @@ class Store:
         retention_bytes: int | None = None,
         flush_messages: int | None = None,
         flush_ms: int | None = None,
+        write_mode: _WriteMode | None = None,
     ) -> Log: ...
     def logs(self) -> list[str]: ...
     def delete_log(self, name: str) -> None: ...

@@ -7,6 +7,8 @@
 //     exactly that offset (nothing partial, nothing invented);
 //   - offsets are contiguous and appends continue at the end;
 //   - a log whose flush failed stayed read-only until the crash.
+// The same workload runs in direct mode (write.mode=direct), where every
+// acknowledged append is durable.
 // SHIPLOG_FAULT_SEEDS raises the seed count for soak runs.
 #include <sys/stat.h>
 
@@ -63,8 +65,8 @@ struct LogModel {
 
 class DurabilityUnderFaults {
  public:
-  explicit DurabilityUnderFaults(uint64_t seed)
-      : seed_(seed), random_(seed), dir_("/dev/shm") {}
+  DurabilityUnderFaults(uint64_t seed, WriteMode write_mode)
+      : seed_(seed), write_mode_(write_mode), random_(seed), dir_("/dev/shm") {}
 
   void Run() {
     root_ = dir_.Join("store");
@@ -90,6 +92,7 @@ class DurabilityUnderFaults {
   }
 
   uint64_t faults_injected() const { return env_.faults_injected(); }
+  uint64_t direct_writes() const { return env_.direct_writes(); }
 
  private:
   uint64_t Uniform(uint64_t bound) { return random_() % bound; }
@@ -151,6 +154,10 @@ class DurabilityUnderFaults {
     config_.retention_bytes = model_.retention_on ? 2048 + Uniform(4096) : -1;
     flush_each_append_ = Uniform(2) == 0;
     config_.flush_messages = flush_each_append_ ? 1 : -1;
+    // Drawn above either way, so a seed's workload is the same in both
+    // modes; a direct append is durable when acknowledged.
+    config_.write_mode = write_mode_;
+    if (write_mode_ == WriteMode::kDirect) flush_each_append_ = true;
   }
 
   void OpenStore() {
@@ -309,6 +316,7 @@ class DurabilityUnderFaults {
 
  private:
   const uint64_t seed_;
+  const WriteMode write_mode_;
   std::mt19937_64 random_;
   TempDir dir_;
   std::string root_;
@@ -322,7 +330,7 @@ class DurabilityUnderFaults {
   std::shared_ptr<Log> log_;
 };
 
-TEST(DurabilityUnderFaultsTest, AcknowledgedAppendsSurviveFaultsAndCrashes) {
+void RunSeeds(WriteMode write_mode) {
   const int seeds = SeedCount(1000);
   int first_seed = 1;
   if (const char* only = std::getenv("SHIPLOG_FAULT_SEED"); only != nullptr) {
@@ -330,21 +338,33 @@ TEST(DurabilityUnderFaultsTest, AcknowledgedAppendsSurviveFaultsAndCrashes) {
   }
   uint64_t faults = 0;
   uint64_t durable = 0;
+  uint64_t direct_writes = 0;
   for (int seed = first_seed; seed < first_seed + seeds; ++seed) {
-    DurabilityUnderFaults run(static_cast<uint64_t>(seed));
+    DurabilityUnderFaults run(static_cast<uint64_t>(seed), write_mode);
     ASSERT_NO_FATAL_FAILURE(run.Run()) << "seed " << seed;
     faults += run.faults_injected();
     durable += run.durable_checked();
+    direct_writes += run.direct_writes();
   }
+  EXPECT_EQ(direct_writes > static_cast<uint64_t>(seeds),
+            write_mode == WriteMode::kDirect);
   // The run must actually have exercised faults and durable data.
   EXPECT_GT(faults, static_cast<uint64_t>(seeds));
   EXPECT_GT(durable, static_cast<uint64_t>(seeds));
-  RecordProperty("seeds", seeds);
-  RecordProperty("faults_injected", static_cast<int>(faults));
-  RecordProperty("durable_records_checked", static_cast<int>(durable));
+  ::testing::Test::RecordProperty("seeds", seeds);
+  ::testing::Test::RecordProperty("faults_injected", static_cast<int>(faults));
+  ::testing::Test::RecordProperty("durable_records_checked", static_cast<int>(durable));
   std::printf("%d seeds, %llu faults injected, %llu durable records checked\n",
               seeds, static_cast<unsigned long long>(faults),
               static_cast<unsigned long long>(durable));
+}
+
+TEST(DurabilityUnderFaultsTest, AcknowledgedAppendsSurviveFaultsAndCrashes) {
+  RunSeeds(WriteMode::kBuffered);
+}
+
+TEST(DurabilityUnderFaultsTest, AcknowledgedDirectAppendsSurviveFaultsAndCrashes) {
+  RunSeeds(WriteMode::kDirect);
 }
 
 // The seeds that found bugs, each replayed on every run whatever the seed
@@ -369,7 +389,7 @@ TEST(DurabilityUnderFaultsTest, SeedsThatFoundBugs) {
              "leaving a gap that cut the log short at the next open"},
   };
   for (const auto& [seed, bug] : seeds) {
-    DurabilityUnderFaults run(seed);
+    DurabilityUnderFaults run(seed, WriteMode::kBuffered);
     ASSERT_NO_FATAL_FAILURE(run.Run()) << "seed " << seed << ": " << bug;
   }
 }

@@ -1,7 +1,8 @@
 // What each kind of failure does to a log, one behaviour per test, over a
 // FaultInjectionEnv: a failed fsync, a full disk, and a failure at every
 // single file operation of a roll, retention, a truncation and a
-// checkpoint, each followed by a crash.
+// checkpoint, each followed by a crash; in buffered and in direct mode
+// (write.mode=direct, where a failed write is a failed fsync too).
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -44,6 +45,7 @@ class FailureSemanticsTest : public ::testing::Test {
     config_.index_interval_bytes = 128;
     config_.retention_ms = -1;
     config_.flush_messages = 1;
+    config_.write_mode = write_mode_;
   }
 
   void Open() {
@@ -77,6 +79,9 @@ class FailureSemanticsTest : public ::testing::Test {
     ASSERT_NO_FATAL_FAILURE(Open());
   }
 
+  void ExpectFailureTurnsTheLogReadOnlyForGood(int failing_operation);
+  void ExpectFullDiskIsADistinctErrorThatPasses();
+
   // Every acknowledged record at or past the log start reads back, at its
   // offset, with its value.
   void ExpectAcknowledgedIntact() {
@@ -90,6 +95,7 @@ class FailureSemanticsTest : public ::testing::Test {
     }
   }
 
+  WriteMode write_mode_ = WriteMode::kBuffered;
   TempDir dir_{"/dev/shm"};
   const std::string root_ = dir_.Join("store");
   FaultInjectionEnv env_;
@@ -100,10 +106,13 @@ class FailureSemanticsTest : public ::testing::Test {
   std::map<int64_t, std::string> acknowledged_;
 };
 
-TEST_F(FailureSemanticsTest, FailedFsyncTurnsTheLogReadOnlyAndIsNeverRetried) {
+// `failing_operation`: 1 fails the write of the next append, 2 its
+// fdatasync (buffered) or the sync of its durable write (direct).
+void FailureSemanticsTest::ExpectFailureTurnsTheLogReadOnlyForGood(
+    int failing_operation) {
   Open();
   AppendDurably("a", 5);
-  env_.FailOperation(2, EIO);  // the fdatasync after the next write
+  env_.FailOperation(failing_operation, EIO);
   const absl::StatusOr<AppendResult> failed =
       log_->Append(ValueRecords({"lost"}));
   ASSERT_THAT(failed, StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -118,7 +127,13 @@ TEST_F(FailureSemanticsTest, FailedFsyncTurnsTheLogReadOnlyAndIsNeverRetried) {
   EXPECT_FALSE(log_->Roll().ok());
   EXPECT_FALSE(log_->TruncateTo(2).ok());
   EXPECT_EQ(env_.operation_count(), operations);
-  EXPECT_LT(log_->committed_offset(), log_->end_offset());
+  if (write_mode_ == WriteMode::kDirect) {
+    // Nothing of the failed group was published.
+    EXPECT_EQ(log_->end_offset(), 5);
+    EXPECT_EQ(log_->committed_offset(), 5);
+  } else {
+    EXPECT_LT(log_->committed_offset(), log_->end_offset());
+  }
   // Reads still work.
   ExpectAcknowledgedIntact();
   // A restart recovers: what was durable is there, appends continue.
@@ -130,7 +145,7 @@ TEST_F(FailureSemanticsTest, FailedFsyncTurnsTheLogReadOnlyAndIsNeverRetried) {
   EXPECT_EQ(next.base_offset, end);
 }
 
-TEST_F(FailureSemanticsTest, FullDiskIsADistinctErrorLosesNothingAndPasses) {
+void FailureSemanticsTest::ExpectFullDiskIsADistinctErrorThatPasses() {
   Open();
   AppendDurably("a", 5);
   env_.SetAvailableBytes(300);  // room for about three more batches
@@ -163,6 +178,45 @@ TEST_F(FailureSemanticsTest, FullDiskIsADistinctErrorLosesNothingAndPasses) {
   CrashAndReopen();
   ExpectAcknowledgedIntact();
   EXPECT_EQ(log_->end_offset(), end + 1);
+}
+
+class DirectFailureSemanticsTest : public FailureSemanticsTest {
+ public:
+  DirectFailureSemanticsTest() { write_mode_ = WriteMode::kDirect; }
+};
+
+TEST_F(FailureSemanticsTest, FailedFsyncTurnsTheLogReadOnlyAndIsNeverRetried) {
+  ExpectFailureTurnsTheLogReadOnlyForGood(2);
+}
+
+TEST_F(DirectFailureSemanticsTest, FailedSyncTurnsTheLogReadOnlyForGood) {
+  ExpectFailureTurnsTheLogReadOnlyForGood(2);
+}
+
+TEST_F(DirectFailureSemanticsTest, FailedWriteTurnsTheLogReadOnlyForGood) {
+  ExpectFailureTurnsTheLogReadOnlyForGood(1);
+}
+
+TEST_F(FailureSemanticsTest, FullDiskIsADistinctErrorLosesNothingAndPasses) {
+  ExpectFullDiskIsADistinctErrorThatPasses();
+}
+
+TEST_F(DirectFailureSemanticsTest, FullDiskIsADistinctErrorLosesNothingAndPasses) {
+  ExpectFullDiskIsADistinctErrorThatPasses();
+}
+
+TEST_F(DirectFailureSemanticsTest, EveryAcknowledgedAppendSurvivesACrash) {
+  Open();
+  AppendDurably("a", 30);  // several segments, each rolled while direct
+  EXPECT_EQ(env_.direct_writes(), 30u);  // one group per (lone) append
+  for (const CrashMode mode : {CrashMode::kDropUnsynced, CrashMode::kTornTail}) {
+    CrashAndReopen(mode);
+    ExpectAcknowledgedIntact();
+    EXPECT_EQ(log_->end_offset(), 30);
+  }
+  AppendDurably("b", 3);
+  CrashAndReopen();
+  ExpectAcknowledgedIntact();
 }
 
 TEST_F(FailureSemanticsTest, MinFreeBytesRefusesAppendsBeforeTheDiskIsFull) {
@@ -219,6 +273,7 @@ class FailEveryOperationTest : public FailureSemanticsTest {
     uint64_t count = 0;
     {
       FailEveryOperationTest probe;
+      probe.write_mode_ = write_mode_;
       probe.SetUp();
       probe.Open();
       setup(probe);
@@ -232,6 +287,7 @@ class FailEveryOperationTest : public FailureSemanticsTest {
         SCOPED_TRACE(absl::StrCat(what, ": operation ", failing, " of ", count,
                                   crash_at_failure ? ", crashing there" : ""));
         FailEveryOperationTest run;
+        run.write_mode_ = write_mode_;
         run.SetUp();
         run.Open();
         setup(run);
@@ -290,6 +346,40 @@ TEST_F(FailEveryOperationTest, CleanShutdownLeavesAStoreThatOpens) {
   SweepFailures([](FailureSemanticsTest& t) { t.FillSegments(); },
                 [](Store& store, Log&) { return store.Close(); },
                 "close");
+}
+
+class DirectFailEveryOperationTest : public FailEveryOperationTest {
+ public:
+  DirectFailEveryOperationTest() { write_mode_ = WriteMode::kDirect; }
+};
+
+TEST_F(DirectFailEveryOperationTest, AppendLeavesAStoreThatOpens) {
+  SweepFailures([](FailureSemanticsTest& t) { t.FillSegments(); },
+                [](Store&, Log& log) {
+                  return log.Append(ValueRecords({"one more"})).status();
+                },
+                "direct append");
+}
+
+TEST_F(DirectFailEveryOperationTest, RollLeavesAStoreThatOpens) {
+  SweepFailures([](FailureSemanticsTest& t) { t.FillSegments(); },
+                [](Store&, Log& log) { return log.Roll(); }, "direct roll");
+}
+
+TEST_F(DirectFailEveryOperationTest, TruncationLeavesAStoreThatOpens) {
+  SweepFailures(
+      [](FailureSemanticsTest& t) {
+        t.FillSegments();
+        t.acknowledged_.erase(t.acknowledged_.lower_bound(3),
+                              t.acknowledged_.end());
+      },
+      [](Store&, Log& log) { return log.TruncateTo(3); }, "direct truncation");
+}
+
+TEST_F(DirectFailEveryOperationTest, CleanShutdownLeavesAStoreThatOpens) {
+  SweepFailures([](FailureSemanticsTest& t) { t.FillSegments(); },
+                [](Store& store, Log&) { return store.Close(); },
+                "direct close");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ namespace {
 using ::shiplog::testing::StatusIs;
 using ::shiplog::testing::TempDir;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(CheckpointFileTest, LogNamesWithAPartitionAreWrittenAsKafkaDoes) {
   const OffsetCheckpoint offsets = {
@@ -99,6 +100,46 @@ TEST(LogConfigTest, OverridesReplaceOnlyWhatTheySet) {
   const LogConfig applied = overrides.ApplyTo(LogConfig{});
   EXPECT_EQ(applied.flush_ms, 5);
   EXPECT_EQ(applied.segment_bytes, LogConfig{}.segment_bytes);
+}
+
+TEST(LogConfigTest, WriteModeRoundTripsAsShiplogsOwnSetting) {
+  LogConfig config;
+  config.write_mode = WriteMode::kDirect;
+  const std::string text = FormatLogConfig(config);
+  EXPECT_THAT(text, HasSubstr("write.mode=direct\n"));
+  ASSERT_OK_AND_ASSIGN(LogConfig parsed, ParseLogConfig(text, LogConfig{}));
+  EXPECT_EQ(parsed, config);
+  EXPECT_EQ(parsed.write_mode, WriteMode::kDirect);
+}
+
+TEST(LogConfigTest, BufferedLogsWriteNoWriteModeSoOlderVersionsReadThem) {
+  const std::string text = FormatLogConfig(LogConfig{});
+  EXPECT_THAT(text, Not(HasSubstr("write.mode")));
+  // A file without the line is buffered, whatever the store's default.
+  LogConfig direct_default;
+  direct_default.write_mode = WriteMode::kDirect;
+  ASSERT_OK_AND_ASSIGN(LogConfig parsed, ParseLogConfig(text, direct_default));
+  EXPECT_EQ(parsed.write_mode, WriteMode::kBuffered);
+}
+
+TEST(LogConfigTest, ParseRefusesAnUnknownWriteMode) {
+  EXPECT_THAT(ParseLogConfig("write.mode=sometimes\n", {}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("line 1: write.mode must be buffered or "
+                                 "direct, not 'sometimes'")));
+  EXPECT_EQ(ParseWriteMode("direct"), WriteMode::kDirect);
+  EXPECT_EQ(ParseWriteMode("buffered"), WriteMode::kBuffered);
+  EXPECT_EQ(ParseWriteMode("DIRECT"), std::nullopt);
+  EXPECT_EQ(WriteModeName(WriteMode::kDirect), "direct");
+}
+
+TEST(LogConfigTest, WriteModeOverrideAppliesAndCounts) {
+  LogConfigOverrides overrides;
+  overrides.write_mode = WriteMode::kDirect;
+  EXPECT_FALSE(overrides.empty());
+  EXPECT_EQ(overrides.ApplyTo(LogConfig{}).write_mode, WriteMode::kDirect);
+  EXPECT_EQ(LogConfigOverrides{}.ApplyTo(LogConfig{}).write_mode,
+            WriteMode::kBuffered);
 }
 
 }  // namespace

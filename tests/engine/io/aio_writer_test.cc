@@ -1,0 +1,116 @@
+// AioWriter and the POSIX Env's direct files: durable O_DIRECT writes
+// through libaio, on the real file system of the temporary directory.
+#include "engine/io/aio_writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "engine/io/aligned_buffer.h"
+#include "engine/io/env.h"
+#include "engine/status/errno_status.h"
+#include "tests/engine/test_util.h"
+
+namespace shiplog {
+namespace {
+
+using ::shiplog::testing::StatusIs;
+using ::shiplog::testing::TempDir;
+using ::testing::HasSubstr;
+
+class DirectIoTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(env_->OpenFile(path_, OpenMode::kCreate));
+    absl::StatusOr<std::unique_ptr<DirectFile>> file =
+        env_->OpenDirectFile(path_);
+    if (absl::IsFailedPrecondition(file.status())) {
+      GTEST_SKIP() << file.status();
+    }
+    ASSERT_OK(file);
+    file_ = *std::move(file);
+  }
+
+  std::string ReadBack() {
+    absl::StatusOr<std::string> contents = ReadSmallFile(env_, path_);
+    EXPECT_OK(contents);
+    return contents.ok() ? *contents : "";
+  }
+
+  Env* const env_ = Env::Default();
+  TempDir dir_;
+  const std::string path_ = dir_.Join("segment.log");
+  std::unique_ptr<DirectFile> file_;
+};
+
+TEST_F(DirectIoTest, AlignmentIsAPowerOfTwoOfAtLeastAPage) {
+  const size_t alignment = file_->alignment();
+  EXPECT_GE(alignment, 4096u);
+  EXPECT_EQ(alignment & (alignment - 1), 0u);
+}
+
+TEST_F(DirectIoTest, DurableWritesLandAndExtendTheFile) {
+  const size_t block = file_->alignment();
+  AlignedBuffer buffer(block, 2 * block);
+  std::memset(buffer.data(), 'a', block);
+  std::memset(buffer.data() + block, 'b', block);
+  ASSERT_OK(file_->WriteDurably(0, absl::MakeConstSpan(buffer.data(), 2 * block)));
+  // Rewriting the second block leaves the first alone.
+  std::memset(buffer.data(), 'c', block);
+  ASSERT_OK(file_->WriteDurably(block, absl::MakeConstSpan(buffer.data(), block)));
+  const std::string contents = ReadBack();
+  ASSERT_EQ(contents.size(), 2 * block);
+  EXPECT_EQ(contents.substr(0, block), std::string(block, 'a'));
+  EXPECT_EQ(contents.substr(block), std::string(block, 'c'));
+}
+
+TEST_F(DirectIoTest, UnalignedWritesAreRefusedBeforeTheKernel) {
+  const size_t block = file_->alignment();
+  AlignedBuffer buffer(block, 2 * block);
+  EXPECT_THAT(file_->WriteDurably(1, absl::MakeConstSpan(buffer.data(), block)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not aligned")));
+  EXPECT_THAT(file_->WriteDurably(0, absl::MakeConstSpan(buffer.data(), 100)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not aligned")));
+  EXPECT_THAT(
+      file_->WriteDurably(0, absl::MakeConstSpan(buffer.data() + 1, block)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not aligned")));
+  EXPECT_EQ(ReadBack(), "");
+}
+
+TEST_F(DirectIoTest, OpeningAMissingFileIsNotFound) {
+  EXPECT_THAT(env_->OpenDirectFile(dir_.Join("missing")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing")));
+}
+
+TEST_F(DirectIoTest, AioWriterCountsWritesAndReportsTheErrnoOfAFailedOne) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<AioWriter> writer, AioWriter::Create());
+  const int fd = open(path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const size_t block = file_->alignment();
+  AlignedBuffer buffer(block, block);
+  std::memset(buffer.data(), 'z', block);
+  ASSERT_OK(writer->Write(fd, path_, 0, absl::MakeConstSpan(buffer.data(), block)));
+  EXPECT_EQ(writer->writes(), 1u);
+  // The kernel refuses an unaligned position: the errno comes back.
+  const absl::Status refused =
+      writer->Write(fd, path_, 512 + 1, absl::MakeConstSpan(buffer.data(), block));
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("direct write")));
+  EXPECT_EQ(StatusErrno(refused), EINVAL);
+  close(fd);
+  // A descriptor that is not open for writing.
+  const int read_only = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(read_only, 0);
+  EXPECT_EQ(StatusErrno(writer->Write(read_only, path_, 0,
+                                      absl::MakeConstSpan(buffer.data(), block))),
+            EBADF);
+  close(read_only);
+  EXPECT_EQ(ReadBack(), std::string(block, 'z'));
+}
+
+}  // namespace
+}  // namespace shiplog
