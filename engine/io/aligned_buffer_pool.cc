@@ -1,6 +1,7 @@
 #include "engine/io/aligned_buffer_pool.h"
 
-#include <cstdlib>
+#include <new>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "engine/metrics/engine_metrics.h"
@@ -28,15 +29,9 @@ AlignedBufferPool::CreateWithBytes(size_t buffer_bytes, uint64_t total_bytes) {
 AlignedBufferPool::AlignedBufferPool(size_t buffer_bytes, size_t buffer_count)
     : buffer_bytes_(buffer_bytes), buffer_count_(buffer_count) {}
 
-AlignedBufferPool::~AlignedBufferPool() {
-  // Every lent buffer holds the pool, so all of them are back by now.
-  MutexLock lock(&mu_);
-  for (char* data : free_) std::free(data);
-}
-
 std::optional<AlignedBufferPool::Buffer> AlignedBufferPool::Acquire(
     int64_t timeout_ms) {
-  char* data = nullptr;
+  AlignedBuffer memory;
   {
     MutexLock lock(&mu_);
     auto can_lend = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
@@ -52,22 +47,25 @@ std::optional<AlignedBufferPool::Buffer> AlignedBufferPool::Acquire(
       if (!lent) return std::nullopt;
     }
     if (!free_.empty()) {
-      data = free_.back();
+      memory = std::move(free_.back());
       free_.pop_back();
     } else {
-      data = static_cast<char*>(std::aligned_alloc(kAlignment, buffer_bytes_));
-      if (data == nullptr) return std::nullopt;
+      try {
+        memory = AlignedBuffer(kAlignment, buffer_bytes_);
+      } catch (const std::bad_alloc&) {
+        return std::nullopt;  // the caller reads through the page cache
+      }
       ++allocated_;
     }
   }
   GlobalMetrics().direct_read_buffers_in_use.Add();
-  return Buffer(shared_from_this(), data);
+  return Buffer(shared_from_this(), std::move(memory));
 }
 
-void AlignedBufferPool::Return(char* data) {
+void AlignedBufferPool::Return(AlignedBuffer memory) {
   GlobalMetrics().direct_read_buffers_in_use.Sub();
   MutexLock lock(&mu_);
-  free_.push_back(data);
+  free_.push_back(std::move(memory));
   changed_.SignalAll();
 }
 
@@ -89,30 +87,23 @@ bool AlignedBufferPool::AwaitWaiting(size_t n, int64_t timeout_ms) const {
 }
 
 AlignedBufferPool::Buffer::Buffer(Buffer&& other) noexcept
-    : pool_(std::move(other.pool_)), data_(other.data_) {
-  other.data_ = nullptr;
-}
+    : pool_(std::move(other.pool_)), memory_(std::move(other.memory_)) {}
 
 AlignedBufferPool::Buffer& AlignedBufferPool::Buffer::operator=(
     Buffer&& other) noexcept {
   if (this != &other) {
     Release();
     pool_ = std::move(other.pool_);
-    data_ = other.data_;
-    other.data_ = nullptr;
+    memory_ = std::move(other.memory_);
   }
   return *this;
 }
 
 AlignedBufferPool::Buffer::~Buffer() { Release(); }
 
-size_t AlignedBufferPool::Buffer::size() const {
-  return pool_ == nullptr ? 0 : pool_->buffer_bytes();
-}
-
 void AlignedBufferPool::Buffer::Release() {
-  if (data_ != nullptr) pool_->Return(data_);
-  data_ = nullptr;
+  if (pool_ != nullptr) pool_->Return(std::move(memory_));
+  memory_ = AlignedBuffer();
   pool_.reset();
 }
 

@@ -21,6 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "engine/io/aligned_buffer.h"
 #include "engine/sync/mutex.h"
 
 namespace shiplog {
@@ -44,7 +45,6 @@ class AlignedBufferPool
   static absl::StatusOr<std::shared_ptr<AlignedBufferPool>> CreateWithBytes(
       size_t buffer_bytes, uint64_t total_bytes);
 
-  ~AlignedBufferPool();
   AlignedBufferPool(const AlignedBufferPool&) = delete;
   AlignedBufferPool& operator=(const AlignedBufferPool&) = delete;
 
@@ -58,17 +58,17 @@ class AlignedBufferPool
     Buffer& operator=(const Buffer&) = delete;
     ~Buffer();
 
-    char* data() const { return data_; }
-    size_t size() const;
+    char* data() const { return memory_.data(); }
+    size_t size() const { return memory_.capacity(); }
 
    private:
     friend class AlignedBufferPool;
-    Buffer(std::shared_ptr<AlignedBufferPool> pool, char* data)
-        : pool_(std::move(pool)), data_(data) {}
+    Buffer(std::shared_ptr<AlignedBufferPool> pool, AlignedBuffer memory)
+        : pool_(std::move(pool)), memory_(std::move(memory)) {}
     void Release();
 
     std::shared_ptr<AlignedBufferPool> pool_;
-    char* data_ = nullptr;
+    AlignedBuffer memory_;
   };
 
   // A free buffer, waiting up to `timeout_ms` for one when all are lent
@@ -89,14 +89,14 @@ class AlignedBufferPool
 
  private:
   AlignedBufferPool(size_t buffer_bytes, size_t buffer_count);
-  void Return(char* data);
+  void Return(AlignedBuffer memory);
 
   const size_t buffer_bytes_;
   const size_t buffer_count_;
 
   mutable Mutex mu_;
   mutable CondVar changed_;  // a buffer came back, or a waiter arrived
-  std::vector<char*> free_ ABSL_GUARDED_BY(mu_);
+  std::vector<AlignedBuffer> free_ ABSL_GUARDED_BY(mu_);
   size_t allocated_ ABSL_GUARDED_BY(mu_) = 0;
   size_t waiting_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -188,15 +188,17 @@ absl::StatusOr<std::shared_ptr<GroupCompletion>> Segment::Append(
 
 absl::StatusOr<Slice> Segment::Read(int64_t offset, uint64_t max_bytes) const {
   const int64_t next = next_offset();
-  const uint64_t end = size();
   if (offset < base_offset_) {
     return absl::OutOfRangeError(absl::StrCat(
         "offset ", offset, " is below segment base offset ", base_offset_));
   }
   if (offset >= next) {
-    return Slice{shared_from_this(), static_cast<uint32_t>(end), 0, next, next};
+    return Slice{shared_from_this(), static_cast<uint32_t>(size()), 0, next,
+                 next};
   }
   ASSIGN_OR_RETURN(const Loaded loaded, Load());
+  // Read after the load, which may cut padding off a closed segment's end.
+  const uint64_t end = size();
   const OffsetIndex& index = *loaded.indexes->offset;
 
   // Step from the index entry at or below `offset` to the batch holding it.

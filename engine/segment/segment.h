@@ -302,7 +302,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
   void ReportToCache(bool idle, SegmentUsage usage) const;
   // Cuts the .log to `position` bytes, durably, without shrinking a file
   // that MapForReading holders still map.
-  absl::Status CutLogFileLocked(uint64_t position)
+  absl::Status CutLogFileLocked(uint64_t position) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
   bool MappedByHoldersLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
   absl::StatusOr<std::shared_ptr<const Mapping>> MapForReadingLocked(
@@ -314,7 +314,11 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // Opens the trusted index files of a closed segment, rebuilding them
   // from the .log when missing or implausible.
   absl::StatusOr<std::unique_ptr<Indexes>> OpenClosedIndexes(
-      const File& log) const;
+      const File& log) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
+  // Whether [from, to) of `log` is one block or less of zero bytes: the
+  // padding a direct-mode segment carries until its seal's trim is durable.
+  absl::StatusOr<bool> IsDirectPadding(const File& log, uint64_t from,
+                                       uint64_t to) const;
   // Fresh, empty indexes: appendable files, or memory when read-only.
   absl::StatusOr<std::unique_ptr<Indexes>> CreateEmptyIndexes() const;
   // Verifies the batches of `log` in [0, end), adding index entries to
@@ -350,7 +354,8 @@ class Segment : public std::enable_shared_from_this<Segment> {
   const std::string time_index_path_;
 
   std::atomic<int64_t> next_offset_;
-  std::atomic<uint64_t> size_;
+  // Mutable: loading a closed segment may cut padding off its end.
+  mutable std::atomic<uint64_t> size_;
   // Largest timestamp, once known (always for the active segment).
   mutable std::atomic<int64_t> max_timestamp_;
   mutable std::atomic<bool> max_timestamp_known_{false};

@@ -83,7 +83,7 @@ bool Segment::MappedByHoldersLocked() const {
                      });
 }
 
-absl::Status Segment::CutLogFileLocked(uint64_t position) {
+absl::Status Segment::CutLogFileLocked(uint64_t position) const {
   File* current = CurrentLogFileLocked();
   const bool mapped = MappedByHoldersLocked();
   ASSIGN_OR_RETURN(const FileInfo info, env_->Stat(log_path_));

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/format/record_batch.h"
 #include "engine/metrics/engine_metrics.h"
 #include "engine/segment/batch_scanner.h"
 #include "engine/segment/segment.h"
@@ -200,6 +201,20 @@ absl::StatusOr<std::unique_ptr<Segment::Indexes>> Segment::OpenClosedIndexes(
       problem = absl::DataLossError(absl::StrCat(
           "offset index does not end at the last offset ", next - 1));
     }
+    // ... and the last batch ends where the file does: bytes after it (a
+    // direct-mode segment's padding whose trim a crash undid) would be
+    // shipped with the last slice.
+    if (problem.ok() && log_size > 0) {
+      char header[kBatchHeaderSize];
+      problem = ReadFully(log, last->position, absl::MakeSpan(header));
+      const uint64_t last_end =
+          last->position + DecodeBatchHeader(header).size_in_bytes();
+      if (problem.ok() && last_end != log_size) {
+        problem = absl::DataLossError(absl::StrCat(
+            "the last batch ends at position ", last_end, ", not at the end ",
+            log_size, " of the file"));
+      }
+    }
     if (problem.ok()) return std::move(indexes);
   }
   // An index is a cache: rebuild it from the .log.
@@ -208,9 +223,22 @@ absl::StatusOr<std::unique_ptr<Segment::Indexes>> Segment::OpenClosedIndexes(
   ASSIGN_OR_RETURN(const ScanResult scan,
                    ScanAndIndex(log, log_size, *rebuilt));
   if (!scan.stop_reason.ok()) {
-    return absl::DataLossError(absl::StrCat("rebuilding the indexes of ",
-                                            log_path_, " (", problem.message(),
-                                            "): ", scan.stop_reason.message()));
+    // Every offset is there and only zeros follow: a direct-mode segment
+    // whose seal trimmed its padding, a trim a crash undid (the recovery
+    // point, which direct writes advance, had passed the segment, so
+    // recovery trusted it). The padding goes now.
+    ASSIGN_OR_RETURN(const bool padding,
+                     scan.next_offset == next
+                         ? IsDirectPadding(log, scan.valid_bytes, log_size)
+                         : absl::StatusOr<bool>(false));
+    if (!padding) {
+      return absl::DataLossError(absl::StrCat(
+          "rebuilding the indexes of ", log_path_, " (", problem.message(),
+          "): ", scan.stop_reason.message()));
+    }
+    if (!options_.read_only) RETURN_IF_ERROR(CutLogFileLocked(scan.valid_bytes));
+    size_.store(scan.valid_bytes, std::memory_order_release);
+    GlobalMetrics().bytes_truncated_by_recovery.Add(log_size - scan.valid_bytes);
   }
   if (scan.next_offset != next) {
     return absl::DataLossError(
@@ -234,6 +262,15 @@ absl::StatusOr<std::unique_ptr<Segment::Indexes>> Segment::OpenClosedIndexes(
   }
   rebuilt->appendable = false;
   return rebuilt;
+}
+
+absl::StatusOr<bool> Segment::IsDirectPadding(const File& log, uint64_t from,
+                                               uint64_t to) const {
+  constexpr uint64_t kMaxPaddingBytes = 4096;
+  if (to <= from || to - from > kMaxPaddingBytes) return false;
+  std::string tail(static_cast<size_t>(to - from), '\0');
+  RETURN_IF_ERROR(ReadFully(log, from, absl::MakeSpan(tail)));
+  return tail.find_first_not_of('\0') == std::string::npos;
 }
 
 absl::StatusOr<Segment::ScanResult> Segment::ScanAndIndex(

@@ -224,6 +224,54 @@ TEST_F(LogRecoveryTest, GarbageAfterTheLastBatchIsCut) {
   EXPECT_THAT(ReadValues(0), ElementsAreArray(ValuesOfBatches(5)));
 }
 
+// Found by the ASan run of DurabilityUnderFaultsTest.AcknowledgedDirect
+// AppendsSurviveFaultsAndCrashes (seed 5, timing-dependent): a direct-mode
+// segment's block padding survived its seal's trim in a crash, in a closed
+// segment below the recovery point, which the open trusts. Its first read
+// failed to rebuild its indexes ("batchLength 0"); with intact indexes a
+// read would have shipped the zeros. A closed segment's last batch must now
+// end at its file's end, and padding after complete offsets is cut.
+TEST_F(LogRecoveryTest, PaddingAfterATrustedClosedSegmentIsCutOnFirstRead) {
+  for (bool drop_indexes : {false, true}) {
+    SCOPED_TRACE(drop_indexes ? "indexes lost" : "indexes intact");
+    std::filesystem::remove_all(dir_.path());
+    std::filesystem::create_directory(dir_.path());
+    Open(SmallConfig());
+    for (int i = 0; i < 60; ++i) AppendValues(NumberedValues("v", i, 1), kTime);
+    ASSERT_GT(log_->segment_count(), 2u);
+    ASSERT_OK(log_->Close());
+    log_.reset();
+    const std::string log_path = SegmentPath(0, kLogFileSuffix);
+    const std::string kept = ReadFile(log_path);
+    WriteFile(log_path, kept + std::string(1000, '\0'));
+    if (drop_indexes) {
+      std::filesystem::remove(SegmentPath(0, kOffsetIndexFileSuffix));
+    }
+    const uint64_t cut_before =
+        TakeSnapshot(GlobalMetrics()).bytes_truncated_by_recovery;
+    OpenAfterCleanShutdown(SmallConfig());
+    EXPECT_THAT(ReadValues(0), ElementsAreArray(NumberedValues("v", 0, 60)));
+    ASSERT_OK_AND_ASSIGN(FileInfo info, env_.Stat(log_path));
+    EXPECT_EQ(info.size, kept.size());
+    EXPECT_EQ(TakeSnapshot(GlobalMetrics()).bytes_truncated_by_recovery,
+              cut_before + 1000);
+    log_.reset();
+  }
+}
+
+TEST_F(LogRecoveryTest, GarbageAfterATrustedClosedSegmentIsAnError) {
+  Open(SmallConfig());
+  for (int i = 0; i < 60; ++i) AppendValues(NumberedValues("v", i, 1), kTime);
+  ASSERT_OK(log_->Close());
+  log_.reset();
+  const std::string log_path = SegmentPath(0, kLogFileSuffix);
+  WriteFile(log_path, ReadFile(log_path) + std::string(1000, 'x'));
+  OpenAfterCleanShutdown(SmallConfig());
+  EXPECT_THAT(log_->Read(0, 1 << 20),
+              ::shiplog::testing::StatusIs(absl::StatusCode::kDataLoss,
+                                           HasSubstr("batchLength")));
+}
+
 // Found by tests/crash (SIGKILL during rolls): recovery rebuilt a closed
 // segment's indexes as an active segment's, preallocated to
 // segment.index.bytes and without the final entries a roll writes, and
