@@ -33,8 +33,7 @@ Segment::Segment(Env* env, const std::string& directory, int64_t base_offset,
           directory, SegmentFileName(base_offset, kOffsetIndexFileSuffix))),
       time_index_path_(JoinPath(
           directory, SegmentFileName(base_offset, kTimeIndexFileSuffix))),
-      next_offset_(base_offset),
-      size_(size),
+      end_(size, base_offset),
       max_timestamp_(kNoTimestamp),
       direct_writes_(options.direct_writes) {
   cursor_.offset_of_max_timestamp = base_offset;
@@ -98,8 +97,7 @@ absl::Status Segment::RemoveFiles(Env* env, const std::string& directory,
 }
 
 void Segment::Publish(uint64_t size, int64_t next_offset) {
-  size_.store(size, std::memory_order_release);
-  next_offset_.store(next_offset, std::memory_order_release);
+  end_.Store({size, next_offset});
 }
 
 absl::Status Segment::Observe(Indexes& indexes, IndexCursor& cursor,
@@ -187,18 +185,27 @@ absl::StatusOr<std::shared_ptr<GroupCompletion>> Segment::Append(
 }
 
 absl::StatusOr<Slice> Segment::Read(int64_t offset, uint64_t max_bytes) const {
-  const int64_t next = next_offset();
   if (offset < base_offset_) {
     return absl::OutOfRangeError(absl::StrCat(
         "offset ", offset, " is below segment base offset ", base_offset_));
   }
-  if (offset >= next) {
-    return Slice{shared_from_this(), static_cast<uint32_t>(size()), 0, next,
-                 next};
+  // Size and next offset as one pair: a size published after the next
+  // offset would hand out batches past it with a next offset before them,
+  // and the consumer would read them twice.
+  const auto at_end = [this](PublishedEnd::Pair at) {
+    return Slice{shared_from_this(), static_cast<uint32_t>(at.size), 0,
+                 at.next_offset, at.next_offset};
+  };
+  if (const PublishedEnd::Pair at = end_.Load(); offset >= at.next_offset) {
+    return at_end(at);
   }
   ASSIGN_OR_RETURN(const Loaded loaded, Load());
-  // Read after the load, which may cut padding off a closed segment's end.
-  const uint64_t end = size();
+  // Again after the load, which may cut padding off a closed segment's end
+  // (and a truncation may have run meanwhile).
+  const PublishedEnd::Pair published = end_.Load();
+  if (offset >= published.next_offset) return at_end(published);
+  const uint64_t end = published.size;
+  const int64_t next = published.next_offset;
   const OffsetIndex& index = *loaded.indexes->offset;
 
   // Step from the index entry at or below `offset` to the batch holding it.
@@ -383,9 +390,7 @@ absl::Status Segment::TruncateTo(int64_t offset) {
     MutexLock lock(&appender_mu_);
     appender_.reset();
   }
-  // Readers load the next offset first: lower it before the size.
-  next_offset_.store(offset, std::memory_order_release);
-  size_.store(position, std::memory_order_release);
+  end_.Store({position, offset});
   loaded.indexes->offset->TruncateTo(offset);
   loaded.indexes->time->TruncateTo(offset);
   {

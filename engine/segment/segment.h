@@ -42,6 +42,7 @@
 #include "engine/io/env.h"
 #include "engine/segment/segment_cache.h"
 #include "engine/segment/direct_appender.h"
+#include "engine/segment/published_end.h"
 #include "engine/segment/slice.h"
 #include "engine/sync/mutex.h"
 
@@ -94,11 +95,9 @@ class Segment : public std::enable_shared_from_this<Segment> {
 
   int64_t base_offset() const { return base_offset_; }
   // The offset after the last published batch (== base_offset if empty).
-  int64_t next_offset() const {
-    return next_offset_.load(std::memory_order_acquire);
-  }
+  int64_t next_offset() const { return end_.next_offset(); }
   // Published bytes: complete batches only.
-  uint64_t size() const { return size_.load(std::memory_order_acquire); }
+  uint64_t size() const { return end_.size(); }
   bool empty() const { return size() == 0; }
   const std::string& log_path() const { return log_path_; }
 
@@ -353,9 +352,8 @@ class Segment : public std::enable_shared_from_this<Segment> {
   const std::string offset_index_path_;
   const std::string time_index_path_;
 
-  std::atomic<int64_t> next_offset_;
   // Mutable: loading a closed segment may cut padding off its end.
-  mutable std::atomic<uint64_t> size_;
+  mutable PublishedEnd end_;
   // Largest timestamp, once known (always for the active segment).
   mutable std::atomic<int64_t> max_timestamp_;
   mutable std::atomic<bool> max_timestamp_known_{false};

@@ -25,12 +25,12 @@ absl::StatusOr<std::shared_ptr<Segment>> Segment::Open(
   std::shared_ptr<Segment> segment(
       new Segment(env, directory, base_offset, options, 0));
   ASSIGN_OR_RETURN(const FileInfo info, env->Stat(segment->log_path_));
-  segment->size_.store(info.size, std::memory_order_release);
+  segment->end_.StoreSize(info.size);
   return segment;
 }
 
 void Segment::SetNextOffset(int64_t next_offset) {
-  next_offset_.store(next_offset, std::memory_order_release);
+  end_.StoreNextOffset(next_offset);
 }
 
 void Segment::InstallIndexesLocked(std::unique_ptr<Indexes> indexes) const {
@@ -237,7 +237,7 @@ absl::StatusOr<std::unique_ptr<Segment::Indexes>> Segment::OpenClosedIndexes(
           "): ", scan.stop_reason.message()));
     }
     if (!options_.read_only) RETURN_IF_ERROR(CutLogFileLocked(scan.valid_bytes));
-    size_.store(scan.valid_bytes, std::memory_order_release);
+    end_.StoreSize(scan.valid_bytes);
     GlobalMetrics().bytes_truncated_by_recovery.Add(log_size - scan.valid_bytes);
   }
   if (scan.next_offset != next) {
@@ -349,7 +349,7 @@ absl::Status Segment::WalkTail(const File& log, OffsetPosition start) {
   }
   RETURN_IF_ERROR(scanner.status());
   if (expected_base.has_value()) {
-    next_offset_.store(*expected_base, std::memory_order_release);
+    end_.StoreNextOffset(*expected_base);
   }
   return absl::OkStatus();
 }

@@ -1,9 +1,12 @@
 #include "engine/segment/segment.h"
 
+#include <atomic>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "engine/format/byte_order.h"
 #include "engine/format/record_batch.h"
 #include "engine/segment/segment_files.h"
@@ -87,6 +90,36 @@ TEST_F(SegmentTest, ReadStartsAtTheBatchHoldingTheOffset) {
   EXPECT_EQ(slice.next_offset, kBase + 5);
   ASSERT_OK_AND_ASSIGN(auto records, DecodeSlice(slice, kBase + 4));
   EXPECT_THAT(Values(records), ElementsAre("e"));
+}
+
+// Found by LogDirectTest under ASan: a read that loaded the next offset,
+// then a size published after it, returned batches past that next offset,
+// and the consumer read them again from there. Every slice that reaches
+// the end must say the offset after its own last record.
+TEST_F(SegmentTest, ASliceReadBesideAppendsEndsAtItsOwnNextOffset) {
+  constexpr int kAppends = 3000;
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < kAppends; ++i) AppendValues({absl::StrCat("v", i)});
+    done.store(true);
+  });
+  int reads = 0;
+  bool consistent = true;
+  while (consistent && (!done.load() || reads == 0)) {
+    ++reads;
+    absl::StatusOr<Slice> slice = segment_->Read(kBase, UINT64_MAX);
+    ASSERT_OK(slice);
+    if (slice->empty()) continue;
+    absl::StatusOr<std::vector<Record>> records = DecodeSlice(*slice, kBase);
+    ASSERT_OK(records);
+    ASSERT_FALSE(records->empty());
+    consistent = records->back().offset + 1 == slice->next_offset;
+    EXPECT_TRUE(consistent) << "read " << reads << ": last record "
+                            << records->back().offset << ", next offset "
+                            << slice->next_offset;
+  }
+  writer.join();
+  EXPECT_EQ(segment_->next_offset(), kBase + kAppends);
 }
 
 TEST_F(SegmentTest, ReadEndsOnABatchBoundaryWithinMaxBytes) {
