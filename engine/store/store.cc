@@ -1,5 +1,6 @@
 #include "engine/store/store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -135,7 +136,10 @@ absl::Status Store::Load() {
       return read.status();
     }
   }
-  ASSIGN_OR_RETURN(const std::vector<std::string> names, env_->ListDir(path_));
+  ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(path_));
+  // In name order, not the directory's: the same store loads the same way,
+  // with its notes and its first error in the same order, every time.
+  std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
     const std::string entry = JoinPath(path_, name);
     ASSIGN_OR_RETURN(const FileInfo entry_info, env_->Stat(entry));

@@ -49,4 +49,25 @@ std::vector<std::string> MappingsOfFilesUnder(const std::string& directory) {
   return mappings;
 }
 
+int ThreadCount() {
+  int threads = 0;
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/task", error)) {
+    (void)entry;
+    ++threads;
+  }
+  return threads;
+}
+
+int AioContextCount() {
+  int contexts = 0;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (absl::StrContains(line, "/[aio]")) ++contexts;
+  }
+  return contexts;
+}
+
 }  // namespace shiplog::testing

@@ -17,6 +17,13 @@ std::vector<std::string> FilesOpenUnder(const std::string& directory);
 // The /proc/self/maps lines of files under `directory`, one per mapping.
 std::vector<std::string> MappingsOfFilesUnder(const std::string& directory);
 
+// The threads of this process (/proc/self/task).
+int ThreadCount();
+
+// The kernel AIO contexts this process holds: each io_setup maps its ring
+// as "/[aio] (deleted)" until io_destroy.
+int AioContextCount();
+
 }  // namespace shiplog::testing
 
 #endif  // SHIPLOG_TESTS_ENGINE_OPEN_RESOURCES_H_
