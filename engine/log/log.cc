@@ -79,12 +79,19 @@ uint64_t Log::size_bytes() const {
 
 uint64_t Log::BytesBehindEnd(const Segment& segment,
                              uint64_t position) const {
+  // From the end back to `segment`: a caught-up reader, the common case on
+  // every send, costs one segment, not the whole list.
   uint64_t behind = 0;
   const std::shared_ptr<const SegmentList> list = segments();
-  for (const auto& held : *list) {
-    if (held->base_offset() < segment.base_offset()) continue;
-    behind += held->size();
-    if (held.get() == &segment) behind -= std::min(position, held->size());
+  for (auto held = list->rbegin(); held != list->rend(); ++held) {
+    if ((*held)->base_offset() < segment.base_offset()) break;
+    const uint64_t size = (*held)->size();
+    if (held->get() != &segment) {
+      behind += size;
+      continue;
+    }
+    behind += size - std::min(position, size);
+    break;
   }
   return behind;
 }

@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
 
 namespace shiplog::testing {
 namespace {
@@ -47,6 +48,17 @@ std::vector<std::string> MappingsOfFilesUnder(const std::string& directory) {
     }
   }
   return mappings;
+}
+
+ScopedFileLimit::ScopedFileLimit(rlim_t soft_limit) {
+  EXPECT_EQ(getrlimit(RLIMIT_NOFILE, &saved_), 0);
+  rlimit lowered = saved_;
+  lowered.rlim_cur = soft_limit;
+  EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
+}
+
+ScopedFileLimit::~ScopedFileLimit() {
+  EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &saved_), 0);
 }
 
 int ThreadCount() {

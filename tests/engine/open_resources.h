@@ -5,6 +5,8 @@
 #ifndef SHIPLOG_TESTS_ENGINE_OPEN_RESOURCES_H_
 #define SHIPLOG_TESTS_ENGINE_OPEN_RESOURCES_H_
 
+#include <sys/resource.h>
+
 #include <string>
 #include <vector>
 
@@ -16,6 +18,18 @@ std::vector<std::string> FilesOpenUnder(const std::string& directory);
 
 // The /proc/self/maps lines of files under `directory`, one per mapping.
 std::vector<std::string> MappingsOfFilesUnder(const std::string& directory);
+
+// Lowers RLIMIT_NOFILE's soft limit for the life of the object.
+class ScopedFileLimit {
+ public:
+  explicit ScopedFileLimit(rlim_t soft_limit);
+  ~ScopedFileLimit();
+  ScopedFileLimit(const ScopedFileLimit&) = delete;
+  ScopedFileLimit& operator=(const ScopedFileLimit&) = delete;
+
+ private:
+  rlimit saved_;
+};
 
 // The threads of this process (/proc/self/task).
 int ThreadCount();

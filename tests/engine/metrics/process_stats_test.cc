@@ -11,11 +11,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tests/engine/open_resources.h"
 #include "tests/engine/test_util.h"
 
 namespace shiplog {
 namespace {
 
+using ::shiplog::testing::ScopedFileLimit;
 using ::shiplog::testing::StatusIs;
 using ::shiplog::testing::TempDir;
 using ::testing::ElementsAre;
@@ -42,23 +44,6 @@ class OpenFiles {
 
  private:
   std::vector<int> fds_;
-};
-
-// Lowers RLIMIT_NOFILE's soft limit for the test's duration.
-class ScopedFdLimit {
- public:
-  explicit ScopedFdLimit(rlim_t soft_limit) {
-    EXPECT_EQ(getrlimit(RLIMIT_NOFILE, &saved_), 0);
-    rlimit lowered = saved_;
-    lowered.rlim_cur = soft_limit;
-    EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
-  }
-  ~ScopedFdLimit() { EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &saved_), 0); }
-  ScopedFdLimit(const ScopedFdLimit&) = delete;
-  ScopedFdLimit& operator=(const ScopedFdLimit&) = delete;
-
- private:
-  rlimit saved_;
 };
 
 int64_t OpenFdCount() {
@@ -133,7 +118,7 @@ TEST(ProcessStatsTest, WarnsWhenFdsReachEightyPercentOfTheLimit) {
   // whatever `open_now` is, and four descriptors to spare: one to read
   // /proc/self/fd, two for the pipe UBSan's vptr check probes memory with
   // (with none to spare it reports every first check of a type as bad).
-  ScopedFdLimit limit(static_cast<rlim_t>(open_now + 20));
+  ScopedFileLimit limit(static_cast<rlim_t>(open_now + 20));
   OpenFiles files(dir, 16);
   ASSERT_OK_AND_ASSIGN(const ProcessStats stats, ReadProcessStats());
   EXPECT_EQ(stats.open_fds, open_now + 16);
@@ -144,7 +129,7 @@ TEST(ProcessStatsTest, WarnsWhenFdsReachEightyPercentOfTheLimit) {
 }
 
 TEST(ProcessStatsTest, NoWarningsFarFromTheLimits) {
-  ScopedFdLimit limit(static_cast<rlim_t>(OpenFdCount() * 10 + 100));
+  ScopedFileLimit limit(static_cast<rlim_t>(OpenFdCount() * 10 + 100));
   ASSERT_OK_AND_ASSIGN(const ProcessStats stats, ReadProcessStats());
   EXPECT_THAT(stats.warnings, IsEmpty());
 }

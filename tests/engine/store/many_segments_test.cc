@@ -24,6 +24,7 @@ namespace {
 using ::shiplog::testing::DecodeSlice;
 using ::shiplog::testing::FilesOpenUnder;
 using ::shiplog::testing::MappingsOfFilesUnder;
+using ::shiplog::testing::ScopedFileLimit;
 using ::shiplog::testing::TempDir;
 using ::shiplog::testing::ValueRecords;
 using ::testing::AllOf;
@@ -45,21 +46,6 @@ constexpr int kLogs = 2;
 constexpr int kLogs = 10;
 #endif
 constexpr int kSegmentsPerLog = 10'000;
-
-// Lowers RLIMIT_NOFILE's soft limit for the life of the object.
-class FileLimit {
- public:
-  explicit FileLimit(rlim_t soft) {
-    EXPECT_EQ(getrlimit(RLIMIT_NOFILE, &saved_), 0);
-    struct rlimit lowered = saved_;
-    lowered.rlim_cur = soft;
-    EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
-  }
-  ~FileLimit() { setrlimit(RLIMIT_NOFILE, &saved_); }
-
- private:
-  struct rlimit saved_;
-};
 
 std::string LogName(int log) { return absl::StrCat("topic-", log); }
 std::string Value(int log, int64_t offset) {
@@ -107,7 +93,7 @@ class ManySegmentsTest : public ::testing::Test {
 TEST_F(ManySegmentsTest, HundredThousandSegmentsWorkUnderALowFileLimit) {
   Build(kLogs, kSegmentsPerLog);
   constexpr rlim_t kLimit = 256;
-  FileLimit limit(kLimit);
+  ScopedFileLimit limit(kLimit);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store,
                        Store::Open(path_, Options()));
   EXPECT_EQ(store->segment_cache_limits().max_open_files, kLimit / 2);
@@ -162,7 +148,7 @@ TEST_F(ManySegmentsTest, OpeningCloseToTheFileLimitWarns) {
   Build(/*logs=*/12, /*segments_per_log=*/3);
   // 12 active segments hold 36 descriptors and the cache may hold 32 more:
   // past 80% of 64.
-  FileLimit limit(64);
+  ScopedFileLimit limit(64);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store,
                        Store::Open(path_, Options()));
   EXPECT_THAT(store->load_notes(),
