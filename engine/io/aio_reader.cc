@@ -73,13 +73,9 @@ absl::StatusOr<std::unique_ptr<AioReader>> AioReader::Open(
   }
   std::unique_ptr<AioReader> reader(
       new AioReader(std::move(file), position, length, alignment, options));
-  const int result = io_setup(
-      static_cast<int>(reader->options_.max_reads_in_flight),
-      &reader->context_);
-  if (result < 0) {
-    reader->context_ = nullptr;
-    return ErrnoToStatus(-result, "io_setup for direct reads");
-  }
+  ASSIGN_OR_RETURN(reader->context_,
+                   reader->options_.pool->aio_contexts().Acquire(
+                       reader->events()));
   return reader;
 }
 
@@ -99,10 +95,17 @@ AioReader::AioReader(std::unique_ptr<File> file, uint64_t position,
       handed_out_(position) {}
 
 AioReader::~AioReader() {
-  // io_destroy(2) waits for the reads still in flight: until they
-  // complete, the kernel writes into their buffers. Only then do the
-  // buffers go back to the pool (reads_) and the file close (file_).
-  if (context_ != nullptr) io_destroy(context_);
+  // Until the reads in flight complete, the kernel writes into their
+  // buffers: only then do the buffers go back to the pool (reads_) and the
+  // file close (file_). A drained context goes back to the pool for the
+  // next reader; one that cannot be drained is destroyed, and io_destroy(2)
+  // waits for its reads.
+  if (context_ == nullptr) return;
+  if (Drain()) {
+    options_.pool->aio_contexts().Release(context_, events());
+  } else {
+    io_destroy(context_);
+  }
 }
 
 absl::Status AioReader::Fail(absl::Status status) {
@@ -152,33 +155,55 @@ absl::Status AioReader::Submit(bool may_wait) {
   return absl::OkStatus();
 }
 
-absl::Status AioReader::AwaitOldest() {
-  const int64_t deadline = MonotonicMs() + options_.read_timeout_ms;
-  std::vector<struct io_event> events(options_.max_reads_in_flight);
-  while (!reads_.front()->completed) {
-    const int64_t left_ms = std::max<int64_t>(deadline - MonotonicMs(), 0);
+absl::Status AioReader::Collect(int64_t deadline_ms,
+                                absl::FunctionRef<bool()> done) {
+  std::vector<struct io_event> completions(options_.max_reads_in_flight);
+  while (!done()) {
+    const int64_t left_ms = std::max<int64_t>(deadline_ms - MonotonicMs(), 0);
     struct timespec timeout = {static_cast<time_t>(left_ms / 1000),
                                static_cast<long>(left_ms % 1000) * 1000000};
-    const int n = io_getevents(context_, 1, static_cast<long>(events.size()),
-                               events.data(), &timeout);
+    const int n =
+        io_getevents(context_, 1, static_cast<long>(completions.size()),
+                     completions.data(), &timeout);
     if (n == -EINTR) continue;
     if (n < 0) {
-      return Fail(ErrnoToStatus(-n, absl::StrCat("io_getevents for ",
-                                                 file_->path())));
+      return ErrnoToStatus(-n, absl::StrCat("io_getevents for ",
+                                            file_->path()));
     }
     for (int i = 0; i < n; ++i) {
-      Read* read = static_cast<Read*>(events[i].data);
+      Read* read = static_cast<Read*>(completions[i].data);
       read->completed = true;
-      read->result = static_cast<int64_t>(static_cast<long>(events[i].res));
+      read->result =
+          static_cast<int64_t>(static_cast<long>(completions[i].res));
     }
-    if (n == 0 && MonotonicMs() >= deadline) {
-      return Fail(absl::DeadlineExceededError(absl::StrCat(
-          "a direct read of ", file_->path(), " at position ",
-          reads_.front()->position, " took longer than ",
-          options_.read_timeout_ms, " ms")));
+    if (n == 0 && MonotonicMs() >= deadline_ms) {
+      return absl::DeadlineExceededError("");
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status AioReader::AwaitOldest() {
+  const absl::Status collected =
+      Collect(MonotonicMs() + options_.read_timeout_ms,
+              [this] { return reads_.front()->completed; });
+  if (absl::IsDeadlineExceeded(collected)) {
+    return Fail(absl::DeadlineExceededError(absl::StrCat(
+        "a direct read of ", file_->path(), " at position ",
+        reads_.front()->position, " took longer than ",
+        options_.read_timeout_ms, " ms")));
+  }
+  if (!collected.ok()) return Fail(collected);
+  return absl::OkStatus();
+}
+
+bool AioReader::Drain() {
+  return Collect(MonotonicMs() + options_.read_timeout_ms, [this] {
+           for (const std::unique_ptr<Read>& read : reads_) {
+             if (!read->completed) return false;
+           }
+           return true;
+         }).ok();
 }
 
 absl::StatusOr<AioReader::Chunk> AioReader::Next() {

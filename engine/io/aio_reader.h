@@ -17,10 +17,14 @@
 // what is free, so readers never wait on each other while holding buffers
 // (no deadlock), and the pool bounds the memory of every reader together.
 //
-// Resources: an io_setup(2) context per reader, the file, and the
-// buffers of its reads. All of them are released when the reader is
-// destroyed, on every path: reads in flight are waited for first (their
-// buffers belong to the kernel until they complete).
+// Resources: an AIO context taken from the pool's AioContextPool (an idle
+// one, else a new one), the file, and the buffers of its reads. All of
+// them are released when the reader is destroyed, on every path: reads in
+// flight are waited for first (their buffers belong to the kernel until
+// they complete), then the drained context goes back to the pool. A
+// context whose reads cannot be drained (io_getevents fails, or they take
+// longer than read_timeout_ms) is destroyed instead, never reused:
+// io_destroy(2) waits for them.
 //
 // Thread-safety: not thread-safe; one thread drives a reader.
 #ifndef SHIPLOG_ENGINE_IO_AIO_READER_H_
@@ -33,6 +37,7 @@
 #include <deque>
 #include <memory>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -72,7 +77,8 @@ class AioReader {
   // been opened for direct I/O; it is owned by the reader. Reads nothing
   // yet. kFailedPrecondition if the file's alignment does not divide the
   // pool's buffer size (or DirectReadAlignment refuses); the errno status
-  // of io_setup otherwise (EAGAIN: the system's fs.aio-max-nr is reached).
+  // of io_setup when the pool has no idle context and cannot make one
+  // (EAGAIN: the system's fs.aio-max-nr is reached).
   static absl::StatusOr<std::unique_ptr<AioReader>> Open(
       std::unique_ptr<File> file, uint64_t position, uint64_t length,
       const AioReaderOptions& options);
@@ -118,7 +124,18 @@ class AioReader {
   absl::Status Submit(bool may_wait);
   // Collects completions until the oldest read has completed.
   absl::Status AwaitOldest();
+  // Collects completions for `deadline_ms` (CLOCK_MONOTONIC) at most,
+  // marking the reads they belong to, until `done` says to stop. An
+  // io_getevents error is returned as it is.
+  absl::Status Collect(int64_t deadline_ms, absl::FunctionRef<bool()> done);
+  // Waits for every read in flight (read_timeout_ms at most); whether
+  // none is left, so the context can be reused.
+  bool Drain();
   absl::Status Fail(absl::Status status);
+  // Operations the context must have room for.
+  unsigned events() const {
+    return static_cast<unsigned>(options_.max_reads_in_flight);
+  }
 
   const std::unique_ptr<File> file_;
   const uint64_t end_;

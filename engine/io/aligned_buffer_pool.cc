@@ -1,5 +1,6 @@
 #include "engine/io/aligned_buffer_pool.h"
 
+#include <algorithm>
 #include <new>
 #include <utility>
 
@@ -27,7 +28,9 @@ AlignedBufferPool::CreateWithBytes(size_t buffer_bytes, uint64_t total_bytes) {
 }
 
 AlignedBufferPool::AlignedBufferPool(size_t buffer_bytes, size_t buffer_count)
-    : buffer_bytes_(buffer_bytes), buffer_count_(buffer_count) {}
+    : buffer_bytes_(buffer_bytes),
+      buffer_count_(buffer_count),
+      aio_contexts_(std::max<size_t>(buffer_count / kMaxReadsPerContext, 1)) {}
 
 std::optional<AlignedBufferPool::Buffer> AlignedBufferPool::Acquire(
     int64_t timeout_ms) {

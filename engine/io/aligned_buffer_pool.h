@@ -8,6 +8,13 @@
 // back, for at most the time it is given, and then reports that none came;
 // it never allocates past the count.
 //
+// The pool also keeps the AIO contexts its readers are done with
+// (aio_contexts(), AioContextPool): a context costs a grace period to
+// destroy, so readers reuse them instead. It keeps at most one idle
+// context per kMaxReadsPerContext buffers (8 for the default 32; at least
+// one): about as many as readers can read ahead at the default depth at
+// once. More readers than that still get contexts, created for them.
+//
 // Thread-safety: thread-safe. A Buffer belongs to one thread at a time; it
 // goes back to the pool when destroyed, and keeps the pool alive until then.
 #ifndef SHIPLOG_ENGINE_IO_ALIGNED_BUFFER_POOL_H_
@@ -21,6 +28,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "engine/io/aio_context_pool.h"
 #include "engine/io/aligned_buffer.h"
 #include "engine/sync/mutex.h"
 
@@ -34,6 +42,8 @@ class AlignedBufferPool
   // has (statx's stx_dio_mem_align and stx_dio_offset_align are at most a
   // page on them).
   static constexpr size_t kAlignment = 4096;
+  // Buffers per idle AIO context kept (the default read-ahead depth).
+  static constexpr size_t kMaxReadsPerContext = 4;
 
   // A pool of `buffer_count` buffers of `buffer_bytes` each.
   // kInvalidArgument unless buffer_bytes is a positive multiple of
@@ -87,12 +97,16 @@ class AlignedBufferPool
   // a reader is waiting for one, without sleeping.
   bool AwaitWaiting(size_t n, int64_t timeout_ms) const;
 
+  // The AIO contexts direct readers of this pool take and give back.
+  AioContextPool& aio_contexts() { return aio_contexts_; }
+
  private:
   AlignedBufferPool(size_t buffer_bytes, size_t buffer_count);
   void Return(AlignedBuffer memory);
 
   const size_t buffer_bytes_;
   const size_t buffer_count_;
+  AioContextPool aio_contexts_;
 
   mutable Mutex mu_;
   mutable CondVar changed_;  // a buffer came back, or a waiter arrived

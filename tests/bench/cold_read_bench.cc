@@ -204,6 +204,45 @@ void BM_ColdScanDirectTuned(benchmark::State& state) {
   Scan(state, options);
 }
 
+// A consumer far behind fetching the cold log in fetch-sized pieces, as a
+// Kafka consumer does (max.partition.fetch.bytes, 1 MiB by default): one
+// send per fetch, each resolved and sent on its own, so what a send costs
+// besides its bytes (for direct reads: a descriptor and an AIO context per
+// slice) counts once per fetch. Arg: the fetch size in KiB.
+void BM_ColdFetches(benchmark::State& state, SendPolicy policy, bool direct) {
+  SharedLogs& shared = TheLogs();
+  const SendOptions options = ScanOptions(direct, policy,
+                                          shared.store->direct_read_pool());
+  const uint64_t fetch_bytes = static_cast<uint64_t>(state.range(0)) << 10;
+  SocketSink sink(kUnixSocketPair);
+  double cpu = 0;
+  uint64_t bytes = 0;
+  uint64_t fetches = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    Evict(shared.cold.segment_paths);
+    state.ResumeTiming();
+    int64_t next = 0;
+    while (next < shared.cold.log->end_offset()) {
+      const double cpu_before = ThreadCpuSeconds();
+      const absl::StatusOr<SendResult> sent = SendLogRange(
+          *shared.cold.log, next, fetch_bytes, sink.fd(), options);
+      cpu += ThreadCpuSeconds() - cpu_before;
+      if (!sent.ok() || sent->next_offset <= next) {
+        state.SkipWithError("fetch failed");
+        return;
+      }
+      next = sent->next_offset;
+      bytes += sent->bytes_sent;
+      ++fetches;
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.counters["fetches_per_s"] = benchmark::Counter(
+      static_cast<double>(fetches), benchmark::Counter::kIsRate);
+  state.counters["cpu_s_per_GiB"] = cpu / (static_cast<double>(bytes) / kGiB);
+}
+
 // What a cold scan does to the hot tail: before each iteration the tail
 // is made hot and the cold log evicted; after the timed scan, the tail's
 // residency (hot_resident_pct) and the throughput of a caught-up consumer
@@ -294,6 +333,14 @@ BENCHMARK(BM_ColdScanDirectTuned)
     ->Args({256, 4})
     ->Args({1024, 8})
     ->Args({4096, 4})
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ColdFetches, direct_read, SendPolicy::kSendfile, true)
+    ->ArgName("fetch_kib")
+    ->Arg(1024)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_ColdFetches, sendfile, SendPolicy::kSendfile, false)
+    ->ArgName("fetch_kib")
+    ->Arg(1024)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_HotTailAfterColdScan, direct_read, true)->UseRealTime();
 BENCHMARK_CAPTURE(BM_HotTailAfterColdScan, sendfile, false)->UseRealTime();

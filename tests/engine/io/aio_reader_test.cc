@@ -1,20 +1,24 @@
 #include "engine/io/aio_reader.h"
 
 #include <dirent.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/status/errno_status.h"
+#include "tests/engine/open_resources.h"
 #include "tests/engine/test_env.h"
 #include "tests/engine/test_util.h"
 
 namespace shiplog {
 namespace {
 
+using ::shiplog::testing::AioContextCount;
 using ::shiplog::testing::StatusIs;
 using ::shiplog::testing::TempDir;
 using ::shiplog::testing::TestEnv;
@@ -268,10 +272,146 @@ TEST_F(AioReaderTest, DestroyingAReaderMidRangeReleasesEverything) {
                                                       Options(kPage, 8)));
     ASSERT_OK(reader->Next());
     EXPECT_LT(pool_->available(), 8u);
-    // Destroyed with reads in flight: io_destroy waits for them.
+    // Destroyed with reads in flight: it waits for them.
   }
   EXPECT_EQ(pool_->available(), 8u);
   EXPECT_EQ(OpenDescriptors(), descriptors);
+}
+
+// io_destroy waits for a grace period (tens of ms), so readers of one pool
+// take turns with one context instead of making and destroying their own.
+TEST_F(AioReaderTest, ReadersOneAfterAnotherReuseOneContext) {
+  auto file = WriteFile("f", 64 * kPage);
+  const int contexts = AioContextCount();
+  AioReaderOptions options = Options(kPage, 8);
+  for (size_t i = 0; i < 5; ++i) {
+    OPEN_DIRECT_OR_SKIP(direct, *file);
+    ASSERT_OK_AND_ASSIGN(auto reader,
+                         AioReader::Open(std::move(direct), i * 1000,
+                                         20 * kPage, options));
+    size_t chunks = 0;
+    EXPECT_TRUE(ReadAll(*reader, i * 1000, &chunks) ==
+                contents_.substr(i * 1000, 20 * kPage));
+  }
+  EXPECT_EQ(pool_->aio_contexts().created(), 1u);
+  EXPECT_EQ(pool_->aio_contexts().idle(), 1u);
+  EXPECT_EQ(AioContextCount(), contexts + 1);
+  // The pool's last owner gone, so is its idle context.
+  options.pool.reset();
+  pool_.reset();
+  EXPECT_EQ(AioContextCount(), contexts);
+}
+
+// A reader stopped with reads in flight waits for them before its context
+// is reused: a completion left behind would reach the next reader and
+// point it at a read that no longer exists.
+TEST_F(AioReaderTest, AReaderStoppedMidRangeGivesBackADrainedContext) {
+  auto file = WriteFile("f", 256 * kPage);
+  AioReaderOptions options = Options(kPage, 8, /*depth=*/4);
+  {
+    OPEN_DIRECT_OR_SKIP(direct, *file);
+    ASSERT_OK_AND_ASSIGN(auto reader, AioReader::Open(std::move(direct), 0,
+                                                      256 * kPage, options));
+    ASSERT_OK(reader->Next());  // and four reads in flight behind it
+  }
+  EXPECT_EQ(pool_->available(), 8u);
+  ASSERT_EQ(pool_->aio_contexts().idle(), 1u);
+  ASSERT_OK_AND_ASSIGN(io_context_t context,
+                       pool_->aio_contexts().Acquire(4));
+  // Nothing more ever completes on it: the wait runs out with no event.
+  struct io_event leftovers[8];
+  struct timespec timeout = {1, 0};
+  EXPECT_EQ(io_getevents(context, 1, 8, leftovers, &timeout), 0);
+  pool_->aio_contexts().Release(context, 4);
+
+  // And the next reader, on that context, reads exactly its range.
+  OPEN_DIRECT_OR_SKIP(direct, *file);
+  ASSERT_OK_AND_ASSIGN(auto reader,
+                       AioReader::Open(std::move(direct), 5000,
+                                       100 * kPage, options));
+  size_t chunks = 0;
+  EXPECT_TRUE(ReadAll(*reader, 5000, &chunks) ==
+              contents_.substr(5000, 100 * kPage));
+  EXPECT_EQ(pool_->aio_contexts().created(), 1u);
+}
+
+TEST_F(AioReaderTest, IdleContextsAreBoundedByThePool) {
+  auto file = WriteFile("f", 8 * kPage);
+  const int contexts = AioContextCount();
+  // 8 buffers keep 8 / kMaxReadsPerContext = 2 idle contexts at most.
+  AioReaderOptions options = Options(kPage, 8);
+  ASSERT_EQ(pool_->aio_contexts().max_idle(), 2u);
+  {
+    std::vector<std::unique_ptr<AioReader>> readers;
+    for (int i = 0; i < 5; ++i) {
+      OPEN_DIRECT_OR_SKIP(direct, *file);
+      ASSERT_OK_AND_ASSIGN(auto reader, AioReader::Open(std::move(direct), 0,
+                                                        8 * kPage, options));
+      readers.push_back(std::move(reader));
+    }
+    EXPECT_EQ(pool_->aio_contexts().created(), 5u);
+    EXPECT_EQ(AioContextCount(), contexts + 5);
+  }
+  EXPECT_EQ(pool_->aio_contexts().idle(), 2u);
+  EXPECT_EQ(AioContextCount(), contexts + 2);
+}
+
+TEST_F(AioReaderTest, AnIdleContextTooSmallForTheDepthIsNotHandedOut) {
+  Options(kPage, 8);
+  AioContextPool& pool = pool_->aio_contexts();
+  ASSERT_OK_AND_ASSIGN(io_context_t small, pool.Acquire(2));
+  pool.Release(small, 2);
+  ASSERT_OK_AND_ASSIGN(io_context_t large, pool.Acquire(16));
+  EXPECT_NE(large, small);
+  EXPECT_EQ(pool.created(), 2u);
+  ASSERT_OK_AND_ASSIGN(io_context_t again, pool.Acquire(2));
+  EXPECT_EQ(again, small);
+  pool.Release(again, 2);
+  pool.Release(large, 16);
+  EXPECT_EQ(pool.idle(), 2u);
+}
+
+// A forked child cannot use its parent's contexts (the kernel keeps them
+// per address space): a pool used there makes the child's own.
+TEST_F(AioReaderTest, AForkedChildReadsWithContextsOfItsOwn) {
+  auto file = WriteFile("f", 16 * kPage);
+  AioReaderOptions options = Options(kPage, 8);
+  {
+    OPEN_DIRECT_OR_SKIP(direct, *file);
+    ASSERT_OK_AND_ASSIGN(auto reader, AioReader::Open(std::move(direct), 0,
+                                                      16 * kPage, options));
+    size_t chunks = 0;
+    ASSERT_TRUE(ReadAll(*reader, 0, &chunks) == contents_);
+  }
+  ASSERT_EQ(pool_->aio_contexts().idle(), 1u);
+  OPEN_DIRECT_OR_SKIP(direct, *file);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // No gtest assertions here: the exit status is the verdict.
+    absl::StatusOr<std::unique_ptr<AioReader>> reader =
+        AioReader::Open(std::move(direct), 100, 10 * kPage, options);
+    if (!reader.ok()) _exit(2);
+    std::string read;
+    while (!(*reader)->done()) {
+      absl::StatusOr<AioReader::Chunk> chunk = (*reader)->Next();
+      if (!chunk.ok()) _exit(3);
+      read.append(chunk->bytes.data(), chunk->bytes.size());
+    }
+    _exit(read == contents_.substr(100, 10 * kPage) ? 0 : 4);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "2: no reader, 3: a read failed, 4: wrong bytes";
+  // The parent's idle context is still there, and still works.
+  EXPECT_EQ(pool_->aio_contexts().idle(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto reader, AioReader::Open(std::move(direct), 0,
+                                                    kPage, options));
+  size_t chunks = 0;
+  EXPECT_TRUE(ReadAll(*reader, 0, &chunks) == contents_.substr(0, kPage));
+  EXPECT_EQ(pool_->aio_contexts().created(), 1u);
 }
 
 TEST_F(AioReaderTest, AReaderNeedsABufferPool) {
