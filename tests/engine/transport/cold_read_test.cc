@@ -387,5 +387,43 @@ TEST_F(ColdReadTest, AFileCutUnderAColdSendIsDataLoss) {
   EXPECT_EQ(pool_->available(), pool_->buffer_count());
 }
 
+// Senders on several threads share the store's AIO contexts: each cold
+// slice takes one and gives it back drained, so there are never more than
+// there are senders at once, and each sender's bytes arrive exact (a
+// completion that reached another reader would corrupt them, or, under
+// ASan, use a freed read).
+TEST_F(ColdReadTest, ConcurrentColdSendersShareTheStoresAioContexts) {
+  ASSERT_OK_AND_ASSIGN(const std::string expected,
+                       ExpectedRangeBytes(*log_, 0, 1 << 30));
+  constexpr int kSenders = 3;
+  constexpr int kRounds = 2;
+  std::vector<std::vector<absl::StatusOr<std::string>>> received(kSenders);
+  std::vector<std::thread> senders;
+  for (int i = 0; i < kSenders; ++i) {
+    senders.emplace_back([&, i] {
+      for (int round = 0; round < kRounds; ++round) {
+        SendResult sent;
+        received[i].push_back(SendAndReceive(AllCold(), &sent));
+      }
+    });
+  }
+  for (std::thread& sender : senders) sender.join();
+  for (int i = 0; i < kSenders; ++i) {
+    ASSERT_EQ(received[i].size(), static_cast<size_t>(kRounds));
+    for (const absl::StatusOr<std::string>& bytes : received[i]) {
+      ASSERT_OK(bytes);
+      EXPECT_TRUE(*bytes == expected) << "sender " << i;
+    }
+  }
+  // kSenders x kRounds x every segment cold slices, on this many contexts:
+  AioContextPool& contexts = pool_->aio_contexts();
+  EXPECT_GE(contexts.created(), 1u);
+  EXPECT_LE(contexts.created(), static_cast<uint64_t>(kSenders));
+  EXPECT_LE(contexts.idle(), contexts.max_idle());
+  EXPECT_EQ(pool_->available(), pool_->buffer_count());
+  EXPECT_EQ(DirectOpens(),
+            kSenders * kRounds * static_cast<int>(log_->segment_count()));
+}
+
 }  // namespace
 }  // namespace shiplog
