@@ -19,18 +19,31 @@ constexpr int kSubmitAttempts = 1000;
 }  // namespace
 
 struct AioWriter::Context {
+  // Where the context came from and goes back to; null: made here.
+  std::shared_ptr<AioContextPool> pool;
   io_context_t context = nullptr;
   // Set when the context had to be destroyed early (see SubmitAndWait).
   bool destroyed = false;
 };
 
 absl::StatusOr<std::unique_ptr<AioWriter>> AioWriter::Create(
-    int64_t wait_slice_ms) {
+    std::shared_ptr<AioContextPool> contexts, int64_t wait_slice_ms) {
   auto context = std::make_unique<Context>();
-  int result;
-  do {
-    result = io_setup(1, &context->context);
-  } while (result == -EINTR);
+  int result = 0;
+  if (contexts != nullptr) {
+    absl::StatusOr<io_context_t> taken = contexts->Acquire(1);
+    if (taken.ok()) {
+      context->context = *taken;
+      context->pool = std::move(contexts);
+    } else {
+      const int error = StatusErrno(taken.status());
+      result = -(error != 0 ? error : EIO);
+    }
+  } else {
+    do {
+      result = io_setup(1, &context->context);
+    } while (result == -EINTR);
+  }
   if (result < 0) {
     if (result == -EAGAIN) {
       return absl::ResourceExhaustedError(
@@ -49,7 +62,12 @@ AioWriter::AioWriter(std::unique_ptr<Context> context, int64_t wait_slice_ms)
 
 AioWriter::~AioWriter() {
   // No write is in flight: Write returns only after its completion.
-  if (!context_->destroyed) (void)io_destroy(context_->context);
+  if (context_->destroyed) return;
+  if (context_->pool != nullptr) {
+    context_->pool->Release(context_->context, 1);
+  } else {
+    (void)io_destroy(context_->context);
+  }
 }
 
 int64_t AioWriter::SubmitAndWait(int fd, uint64_t position, const char* data,

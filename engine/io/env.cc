@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<File>> Env::OpenForDirectRead(
 }
 
 absl::StatusOr<std::unique_ptr<DirectFile>> Env::OpenDirectFile(
-    const std::string& path) {
+    const std::string& path, std::shared_ptr<AioContextPool> /*contexts*/) {
   return absl::UnimplementedError(
       absl::StrCat("cannot open ", path, " for direct writes: this Env has no "
                    "direct I/O"));

@@ -25,6 +25,8 @@
 
 namespace shiplog {
 
+class AioContextPool;  // engine/io/aio_context_pool.h
+
 // An open file descriptor. Closed when destroyed.
 class File {
  public:
@@ -139,12 +141,14 @@ class Env {
       const File& file);
 
   // Opens the existing file `path` for durable direct writes (O_DIRECT,
-  // written through an AIO context of its own: engine/io/aio_writer.h).
-  // kFailedPrecondition when its file system does not do direct I/O
-  // (tmpfs, for one); kResourceExhausted when no AIO context is left. The
-  // default, for Envs without direct I/O, is kUnimplemented.
+  // written through an AIO context: engine/io/aio_writer.h), taking the
+  // context from `contexts` and giving it back when the file is closed, or
+  // with one of its own when `contexts` is null. kFailedPrecondition when
+  // its file system does not do direct I/O (tmpfs, for one);
+  // kResourceExhausted when no AIO context is left. The default, for Envs
+  // without direct I/O, is kUnimplemented.
   virtual absl::StatusOr<std::unique_ptr<DirectFile>> OpenDirectFile(
-      const std::string& path);
+      const std::string& path, std::shared_ptr<AioContextPool> contexts);
 
   // Maps the first `length` bytes of `file` shared, read-only or
   // read-write. The mapping stays valid after `file` is closed; touching a

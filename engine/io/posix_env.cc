@@ -244,7 +244,8 @@ class PosixEnv final : public Env {
   }
 
   absl::StatusOr<std::unique_ptr<DirectFile>> OpenDirectFile(
-      const std::string& path) override {
+      const std::string& path,
+      std::shared_ptr<AioContextPool> contexts) override {
     int fd;
     do {
       fd = open(path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
@@ -258,7 +259,8 @@ class PosixEnv final : public Env {
       return ErrnoToStatus(errno, absl::StrCat("open ", path, " (O_DIRECT)"));
     }
     const size_t alignment = DirectAlignment(fd);
-    absl::StatusOr<std::unique_ptr<AioWriter>> writer = AioWriter::Create();
+    absl::StatusOr<std::unique_ptr<AioWriter>> writer =
+        AioWriter::Create(std::move(contexts));
     if (!writer.ok()) {
       close(fd);
       return writer.status();

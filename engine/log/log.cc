@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/format/byte_buffer.h"
 #include "engine/format/record_batch.h"
+#include "engine/io/aio_context_pool.h"
 #include "engine/metrics/engine_metrics.h"
 #include "engine/status/error_kind.h"
 #include "engine/status/status_macros.h"
@@ -21,6 +22,7 @@ Log::Log(Env* env, std::string directory, std::string name,
       directory_(std::move(directory)),
       name_(std::move(name)),
       read_only_(read_only),
+      direct_write_contexts_(std::make_shared<AioContextPool>(1)),
       config_(config),
       segments_(std::make_shared<const SegmentList>()) {}
 
@@ -51,7 +53,8 @@ SegmentOptions Log::segment_options() const {
       .max_index_bytes = static_cast<uint64_t>(current.max_index_bytes),
       .read_only = read_only_,
       .cache = segment_cache_,
-      .direct_writes = current.write_mode == WriteMode::kDirect};
+      .direct_writes = current.write_mode == WriteMode::kDirect,
+      .direct_write_contexts = direct_write_contexts_};
 }
 
 std::shared_ptr<const Log::SegmentList> Log::segments() const {

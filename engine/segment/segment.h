@@ -59,6 +59,10 @@ struct SegmentOptions {
   std::shared_ptr<SegmentCache> cache;
   // Appends go through a DirectAppender while the segment is active.
   bool direct_writes = false;
+  // Where the DirectAppender's file takes its AIO context from and gives it
+  // back to (the log's, so a roll reuses the sealed segment's); null: a
+  // context of its own.
+  std::shared_ptr<AioContextPool> direct_write_contexts;
 };
 
 // What recovery found in a segment.

@@ -36,7 +36,8 @@ absl::Status Segment::StartDirectWrites() {
         absl::StrCat(log_path_, ": direct writes need the segment loaded"));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<DirectFile> file,
-                   env_->OpenDirectFile(log_path_));
+                   env_->OpenDirectFile(log_path_,
+                                        options_.direct_write_contexts));
   ASSIGN_OR_RETURN(
       std::unique_ptr<DirectAppender> opened,
       DirectAppender::Open(std::move(file), *log, size(), next_offset()));

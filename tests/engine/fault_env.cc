@@ -297,7 +297,7 @@ void FaultInjectionEnv::RecordSyncedRange(int fd, uint64_t position,
 }
 
 absl::StatusOr<std::unique_ptr<DirectFile>> FaultInjectionEnv::OpenDirectFile(
-    const std::string& path) {
+    const std::string& path, std::shared_ptr<AioContextPool> /*contexts*/) {
   ASSIGN_OR_RETURN(std::unique_ptr<File> file,
                    base_->OpenFile(path, OpenMode::kReadWrite));
   return std::unique_ptr<DirectFile>(new FaultDirectFile(this, std::move(file)));

@@ -113,8 +113,10 @@ class FaultInjectionEnv final : public Env {
       const File& file) override {
     return base_->OpenForDirectRead(file);
   }
+  // Modelled: `contexts` is not used (no AIO).
   absl::StatusOr<std::unique_ptr<DirectFile>> OpenDirectFile(
-      const std::string& path) override;
+      const std::string& path,
+      std::shared_ptr<AioContextPool> contexts) override;
   // Direct writes that reached the (modelled) device, failed or not.
   uint64_t direct_writes() const { return direct_writes_.load(); }
   absl::StatusOr<Mapping> MapFile(const File& file, size_t length,

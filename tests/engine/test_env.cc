@@ -122,10 +122,15 @@ absl::StatusOr<std::unique_ptr<File>> TestEnv::OpenForDirectRead(
 }
 
 absl::StatusOr<std::unique_ptr<DirectFile>> TestEnv::OpenDirectFile(
-    const std::string& path) {
+    const std::string& path, std::shared_ptr<AioContextPool> contexts) {
+  {
+    MutexLock lock(&mu_);
+    last_direct_write_contexts_ = contexts;
+  }
   absl::StatusOr<std::unique_ptr<DirectFile>> file =
-      base_->OpenDirectFile(path);
+      base_->OpenDirectFile(path, std::move(contexts));
   if (!file.ok()) return file.status();
+  direct_write_open_count_.fetch_add(1);
   return std::unique_ptr<DirectFile>(new TestDirectFile(this, *std::move(file)));
 }
 

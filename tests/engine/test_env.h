@@ -62,6 +62,15 @@ class TestEnv final : public Env {
   // Direct writes that reached the gate (each is one device write once
   // it passes).
   int direct_write_count() const { return direct_write_count_.load(); }
+  // Direct files opened for writing so far, and the AIO context pool the
+  // last of them was given (not kept alive by the Env).
+  int direct_write_open_count() const {
+    return direct_write_open_count_.load();
+  }
+  std::weak_ptr<AioContextPool> last_direct_write_contexts() const {
+    MutexLock lock(&mu_);
+    return last_direct_write_contexts_;
+  }
   // While the gate is closed, every direct write waits in front of it
   // until it opens.
   void CloseDirectWriteGate();
@@ -81,7 +90,8 @@ class TestEnv final : public Env {
   absl::StatusOr<std::unique_ptr<File>> OpenForDirectRead(
       const File& file) override;
   absl::StatusOr<std::unique_ptr<DirectFile>> OpenDirectFile(
-      const std::string& path) override;
+      const std::string& path,
+      std::shared_ptr<AioContextPool> contexts) override;
   absl::StatusOr<Mapping> MapFile(const File& file, size_t length,
                                   bool writable) override;
   absl::StatusOr<Mapping> MapAnonymous(size_t length) override {
@@ -132,12 +142,15 @@ class TestEnv final : public Env {
   std::atomic<bool> direct_reads_broken_{false};
   std::atomic<int> direct_open_count_{0};
   std::atomic<int> direct_write_count_{0};
+  std::atomic<int> direct_write_open_count_{0};
   Mutex gate_mu_;
   CondVar gate_cv_;
   bool gate_closed_ ABSL_GUARDED_BY(gate_mu_) = false;
   int waiting_at_gate_ ABSL_GUARDED_BY(gate_mu_) = 0;
   mutable Mutex mu_;
   std::map<std::string, uint64_t> bytes_read_ ABSL_GUARDED_BY(mu_);
+  std::weak_ptr<AioContextPool> last_direct_write_contexts_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace shiplog::testing

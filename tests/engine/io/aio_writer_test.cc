@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 
+#include "engine/io/aio_context_pool.h"
 #include "engine/io/aligned_buffer.h"
 #include "engine/io/env.h"
 #include "engine/status/errno_status.h"
@@ -25,7 +27,7 @@ class DirectIoTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK(env_->OpenFile(path_, OpenMode::kCreate));
     absl::StatusOr<std::unique_ptr<DirectFile>> file =
-        env_->OpenDirectFile(path_);
+        env_->OpenDirectFile(path_, nullptr);
     if (absl::IsFailedPrecondition(file.status())) {
       GTEST_SKIP() << file.status();
     }
@@ -82,7 +84,7 @@ TEST_F(DirectIoTest, UnalignedWritesAreRefusedBeforeTheKernel) {
 }
 
 TEST_F(DirectIoTest, OpeningAMissingFileIsNotFound) {
-  EXPECT_THAT(env_->OpenDirectFile(dir_.Join("missing")),
+  EXPECT_THAT(env_->OpenDirectFile(dir_.Join("missing"), nullptr),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing")));
 }
 
@@ -110,6 +112,34 @@ TEST_F(DirectIoTest, AioWriterCountsWritesAndReportsTheErrnoOfAFailedOne) {
             EBADF);
   close(read_only);
   EXPECT_EQ(ReadBack(), std::string(block, 'z'));
+}
+
+// Direct files opened one after another from one pool write through one
+// context: each gives it back when closed, and the next takes it.
+TEST_F(DirectIoTest, DirectFilesOfOnePoolTakeTurnsWithOneContext) {
+  file_.reset();
+  auto contexts = std::make_shared<AioContextPool>(1);
+  size_t block = 0;
+  for (char fill = 'a'; fill <= 'e'; ++fill) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<DirectFile> file,
+                         env_->OpenDirectFile(path_, contexts));
+    block = file->alignment();
+    AlignedBuffer buffer(block, block);
+    std::memset(buffer.data(), fill, block);
+    ASSERT_OK(file->WriteDurably(0, absl::MakeConstSpan(buffer.data(), block)));
+    EXPECT_EQ(contexts->idle(), 0u);  // in use while the file is open
+  }
+  EXPECT_EQ(contexts->created(), 1u);
+  EXPECT_EQ(contexts->idle(), 1u);
+  EXPECT_EQ(ReadBack(), std::string(block, 'e'));
+  // Two open at once: the second needs a context of its own, and only one
+  // of them is kept once both are closed.
+  {
+    ASSERT_OK_AND_ASSIGN(auto first, env_->OpenDirectFile(path_, contexts));
+    ASSERT_OK_AND_ASSIGN(auto second, env_->OpenDirectFile(path_, contexts));
+    EXPECT_EQ(contexts->created(), 2u);
+  }
+  EXPECT_EQ(contexts->idle(), 1u);
 }
 
 }  // namespace

@@ -12,10 +12,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/io/aio_context_pool.h"
 #include "engine/status/errno_status.h"
 #include "engine/segment/segment_files.h"
 #include "engine/status/error_kind.h"
 #include "tests/engine/log/log_test_fixture.h"
+#include "tests/engine/open_resources.h"
 
 namespace shiplog::testing {
 namespace {
@@ -42,8 +44,8 @@ class LogDirectTest : public LogTest {
   void SetUp() override {
     auto probe = Env::Default()->OpenFile(dir_.Join("probe"), OpenMode::kCreate);
     ASSERT_OK(probe);
-    if (absl::Status direct = Env::Default()->OpenDirectFile(dir_.Join("probe"))
-                                  .status();
+    if (absl::Status direct =
+            Env::Default()->OpenDirectFile(dir_.Join("probe"), nullptr).status();
         !direct.ok()) {
       GTEST_SKIP() << "no direct I/O under " << dir_.path() << ": " << direct;
     }
@@ -238,6 +240,30 @@ TEST_F(LogDirectTest, RollsBySizeKeepEverySegmentTrimmed) {
   ASSERT_OK_AND_ASSIGN(const Slice last, log_->Read(bases.back(), 1 << 20));
   EXPECT_EQ(closed_bytes + last.size, log_->size_bytes());
   EXPECT_EQ(ReadValues(0).size(), 40u);
+}
+
+// A roll hands the sealed segment's AIO context on to the next segment
+// instead of destroying it: io_destroy(2) waits a grace period (35 ms
+// here), which the roll would spend holding every appender.
+TEST_F(LogDirectTest, RollsPassOneAioContextFromSegmentToSegment) {
+  const int contexts_before = AioContextCount();
+  Open(SmallDirectConfig());
+  for (int i = 0; i < 40; ++i) AppendValues({std::string(100, 'r')});
+  ASSERT_GE(log_->segment_count(), 5u);
+  EXPECT_GE(env_.direct_write_open_count(),
+            static_cast<int>(log_->segment_count()));
+  std::shared_ptr<AioContextPool> contexts =
+      env_.last_direct_write_contexts().lock();
+  ASSERT_NE(contexts, nullptr);
+  EXPECT_EQ(contexts->created(), 1u);
+  EXPECT_EQ(AioContextCount(), contexts_before + 1);
+  EXPECT_EQ(ReadValues(0).size(), 40u);
+  // Closed, the log gives the context back to its pool, and the pool,
+  // once its last holder goes, destroys it.
+  log_.reset();
+  EXPECT_EQ(contexts->idle(), 1u);
+  contexts.reset();
+  EXPECT_EQ(AioContextCount(), contexts_before);
 }
 
 TEST_F(LogDirectTest, AppendersRollsAndReadersRunTogether) {

@@ -98,7 +98,8 @@ class ResourceReleaseTest : public ::testing::Test {
   void SetUp() override {
     const std::string probe = dir_.Join("probe");
     ASSERT_OK(Env::Default()->OpenFile(probe, OpenMode::kCreate));
-    if (absl::Status direct = Env::Default()->OpenDirectFile(probe).status();
+    if (absl::Status direct =
+            Env::Default()->OpenDirectFile(probe, nullptr).status();
         !direct.ok()) {
       GTEST_SKIP() << "no direct I/O under " << dir_.path() << ": " << direct;
     }
