@@ -36,7 +36,7 @@ absl::StatusOr<io_context_t> AioContextPool::Acquire(unsigned events) {
   do {
     result = io_setup(static_cast<int>(events), &context);
   } while (result == -EINTR);
-  if (result < 0) return ErrnoToStatus(-result, "io_setup for direct reads");
+  if (result < 0) return ErrnoToStatus(-result, "io_setup");
   created_.fetch_add(1, std::memory_order_relaxed);
   return context;
 }

@@ -199,10 +199,10 @@ absl::Status AioReader::AwaitOldest() {
 
 bool AioReader::Drain() {
   return Collect(MonotonicMs() + options_.read_timeout_ms, [this] {
-           for (const std::unique_ptr<Read>& read : reads_) {
-             if (!read->completed) return false;
-           }
-           return true;
+           return std::all_of(reads_.begin(), reads_.end(),
+                              [](const std::unique_ptr<Read>& read) {
+                                return read->completed;
+                              });
          }).ok();
 }
 

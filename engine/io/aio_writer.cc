@@ -19,7 +19,7 @@ constexpr int kSubmitAttempts = 1000;
 }  // namespace
 
 struct AioWriter::Context {
-  // Where the context came from and goes back to; null: made here.
+  // Where the context came from and goes back to.
   std::shared_ptr<AioContextPool> pool;
   io_context_t context = nullptr;
   // Set when the context had to be destroyed early (see SubmitAndWait).
@@ -28,30 +28,21 @@ struct AioWriter::Context {
 
 absl::StatusOr<std::unique_ptr<AioWriter>> AioWriter::Create(
     std::shared_ptr<AioContextPool> contexts, int64_t wait_slice_ms) {
-  auto context = std::make_unique<Context>();
-  int result = 0;
-  if (contexts != nullptr) {
-    absl::StatusOr<io_context_t> taken = contexts->Acquire(1);
-    if (taken.ok()) {
-      context->context = *taken;
-      context->pool = std::move(contexts);
-    } else {
-      const int error = StatusErrno(taken.status());
-      result = -(error != 0 ? error : EIO);
-    }
-  } else {
-    do {
-      result = io_setup(1, &context->context);
-    } while (result == -EINTR);
-  }
-  if (result < 0) {
-    if (result == -EAGAIN) {
+  // Without a pool, one that keeps nothing idle: the writer's own context,
+  // destroyed with it.
+  if (contexts == nullptr) contexts = std::make_shared<AioContextPool>(0);
+  absl::StatusOr<io_context_t> taken = contexts->Acquire(1);
+  if (!taken.ok()) {
+    if (StatusErrno(taken.status()) == EAGAIN) {
       return absl::ResourceExhaustedError(
           "io_setup: no AIO events left (raise /proc/sys/fs/aio-max-nr, or "
           "use fewer logs in write.mode=direct)");
     }
-    return ErrnoToStatus(-result, "io_setup");
+    return taken.status();
   }
+  auto context = std::make_unique<Context>();
+  context->pool = std::move(contexts);
+  context->context = *taken;
   return std::unique_ptr<AioWriter>(
       new AioWriter(std::move(context), wait_slice_ms));
 }
@@ -62,12 +53,7 @@ AioWriter::AioWriter(std::unique_ptr<Context> context, int64_t wait_slice_ms)
 
 AioWriter::~AioWriter() {
   // No write is in flight: Write returns only after its completion.
-  if (context_->destroyed) return;
-  if (context_->pool != nullptr) {
-    context_->pool->Release(context_->context, 1);
-  } else {
-    (void)io_destroy(context_->context);
-  }
+  if (!context_->destroyed) context_->pool->Release(context_->context, 1);
 }
 
 int64_t AioWriter::SubmitAndWait(int fd, uint64_t position, const char* data,

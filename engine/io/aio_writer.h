@@ -16,7 +16,7 @@
 // given one, and goes back to it with the writer (nothing is in flight by
 // then): a direct log's segments take turns with one context, so a roll
 // does not wait the grace period io_destroy(2) costs (35 ms here).
-// Without a pool, the writer makes its own and destroys it.
+// Without a pool, the writer makes its own and destroys it with itself.
 //
 // Thread-safety: Write is serialized by an internal mutex (one write in
 // flight per context, which is what the group commit needs); accessors are
